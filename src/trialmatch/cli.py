@@ -1,0 +1,238 @@
+"""The ``trialmatch`` command line. Commands are thin: parse options, call the library, report.
+
+Bad input of any kind prints ``file:line:column: message`` to stderr and exits with 2.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+
+from trialmatch import __version__
+from trialmatch.errors import InputError, Problem
+
+app = typer.Typer(
+    name="trialmatch",
+    help="Pre-screen patients for clinical trials with explained, three-valued verdicts.",
+    add_completion=False,
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
+
+AsOf = Annotated[
+    str | None,
+    typer.Option("--as-of", help="Screening date YYYY-MM-DD (default: today).", metavar="DATE"),
+]
+CriteriaDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--criteria", help="Criteria directory (default: the shipped catalogue).", metavar="DIR"
+    ),
+]
+
+
+def _fail(problems: list[Problem] | str) -> typer.Exit:
+    if isinstance(problems, str):
+        typer.echo(f"error: {problems}", err=True)
+    else:
+        for p in problems:
+            typer.echo(f"error: {p}", err=True)
+    return typer.Exit(2)
+
+
+F = TypeVar("F", bound=Callable[..., None])
+
+
+def _input_errors(fn: F) -> F:
+    """Turn :class:`InputError` raised by the library into messages and exit code 2."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: object, **kwargs: object) -> None:
+        try:
+            fn(*args, **kwargs)
+        except InputError as exc:
+            raise _fail(exc.problems) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _as_of(value: str | None) -> dt.date:
+    if value is None:
+        return dt.date.today()  # the CLI, not the engine, reads the clock
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise _fail(f"--as-of {value!r} is not a date; use YYYY-MM-DD, e.g. 2026-11-21") from None
+
+
+def _catalogue(criteria: Path | None, trial_ids: list[str] | None):  # type: ignore[no-untyped-def]
+    from trialmatch.criteria import load_catalogue
+
+    trials = load_catalogue(criteria)
+    if trial_ids:
+        known = {t.trial.id: t for t in trials}
+        unknown = [t for t in trial_ids if t not in known]
+        if unknown:
+            raise _fail(
+                f"unknown trial id {', '.join(map(repr, unknown))} "
+                f"(allowed: {', '.join(sorted(known))})"
+            )
+        trials = [known[t] for t in dict.fromkeys(trial_ids)]
+    return trials
+
+
+@app.command()
+@_input_errors
+def check(
+    patient: Annotated[
+        Path, typer.Argument(help="Patient profile (YAML or JSON).", show_default=False)
+    ],
+    trial: Annotated[
+        list[str] | None,
+        typer.Option("--trial", "-t", help="Only this trial id (repeatable).", metavar="ID"),
+    ] = None,
+    as_of: AsOf = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table, json or markdown.")] = "table",
+    criteria: CriteriaDir = None,
+) -> None:
+    """Check one patient against the trial catalogue: a verdict per trial and per criterion.
+
+    Example: trialmatch check examples/patients/mds-hma-failure-eligible.yaml --as-of 2026-11-21
+    """
+    from trialmatch.engine import data_to_collect, screen_patient
+    from trialmatch.patient import load_patient
+    from trialmatch.report import FORMATS, CheckReport, renderer
+
+    if fmt not in FORMATS:
+        raise _fail(f"--format {fmt!r} is not allowed (allowed: {', '.join(FORMATS)})")
+    day = _as_of(as_of)
+    p = load_patient(patient)
+    trials = _catalogue(criteria, trial)
+    results = screen_patient(trials, p, day)
+    report = CheckReport(p.id, day, __version__, results, data_to_collect(results))
+    if fmt == "table":
+        from rich.console import Console
+
+        from trialmatch.report.table import build
+
+        build(report, Console(highlight=False))
+    else:
+        sys.stdout.write(renderer(fmt)(report))
+
+
+@app.command()
+@_input_errors
+def validate(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="Criteria or patient files, or directories (default: the catalogue).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Check criteria and patient files; report every problem with file:line:column.
+
+    Example: trialmatch validate criteria/ examples/patients/
+    """
+    from trialmatch.validation import validate_paths
+
+    targets = paths or []
+    if not targets:
+        from trialmatch.criteria import catalogue_dir
+
+        targets = [catalogue_dir()]
+    report = validate_paths(targets)
+    for line in report.ok:
+        typer.echo(f"ok: {line}")
+    for w in report.warnings:
+        typer.echo(f"warning: {w}", err=True)
+    if report.problems:
+        raise _fail(report.problems)
+    typer.echo(f"{len(report.ok)} file(s) valid")
+
+
+@app.command()
+@_input_errors
+def show(
+    trial_id: Annotated[str, typer.Argument(metavar="TRIAL", help="Trial id.", show_default=False)],
+    criteria: CriteriaDir = None,
+) -> None:
+    """Print a trial's metadata and every criterion: source text, encoding and coverage.
+
+    Example: trialmatch show NCT01421927
+    """
+    from trialmatch.showing import render_trial
+
+    (loaded,) = _catalogue(criteria, [trial_id])
+    typer.echo(render_trial(loaded), nl=False)
+
+
+@app.command()
+@_input_errors
+def trials(
+    condition: Annotated[
+        str | None,
+        typer.Option(
+            "--condition", "-c", help="Condition term (synonyms and subtypes are followed)."
+        ),
+    ] = None,
+    status: Annotated[
+        list[str] | None, typer.Option("--status", help="Recruitment status (repeatable).")
+    ] = None,
+    phase: Annotated[
+        list[str] | None, typer.Option("--phase", help="Phase, e.g. 2 (repeatable).")
+    ] = None,
+    study_type: Annotated[
+        str | None, typer.Option("--type", help="interventional or observational.")
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
+    criteria: CriteriaDir = None,
+) -> None:
+    """List trials, filtered by condition (through synonyms and the hierarchy), status, phase, type.
+
+    Example: trialmatch trials --condition myeloma --status recruiting
+    """
+    from trialmatch.listing import ListingError, find_trials, render_json, render_table
+
+    if fmt not in ("table", "json"):
+        raise _fail(f"--format {fmt!r} is not allowed (allowed: table, json)")
+    loaded = _catalogue(criteria, None)
+    try:
+        found, hints = find_trials(
+            loaded,
+            condition=condition,
+            statuses=status or [],
+            phases=phase or [],
+            study_type=study_type,
+        )
+    except ListingError as exc:
+        raise _fail(str(exc)) from None
+    if hints:
+        typer.echo(hints, err=True)
+    typer.echo(render_json(found) if fmt == "json" else render_table(found), nl=False)
+
+
+@app.command()
+def version() -> None:
+    """Print the trialmatch version.
+
+    Example: trialmatch version
+    """
+    typer.echo(__version__)
+
+
+def main() -> None:
+    """Console entry point."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        sys.exit(130)

@@ -1,0 +1,1881 @@
+"""The operator table: every leaf predicate, its argument model and its evaluation function.
+
+A predicate is a pure function ``(args, ctx) -> Evidence``. It never reads the clock (the
+screening date is ``ctx.as_of``) and never rounds an unknown: a missing, stale or unconvertible
+datum gives ``Verdict.unknown`` with the data items that would decide it in ``missing``.
+
+Predicates are registered with :func:`predicate`; the criteria schema admits only registered
+names, so a typo fails at load time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from trialmatch.patient import Lab, Patient, Setting, Sex, Therapy, TherapyOutcome
+from trialmatch.results import Evidence, Verdict
+from trialmatch.vocab import Vocabulary, normalise
+
+# ----------------------------------------------------------------------------------------------
+# Dates
+
+
+def add_years(day: dt.date, years: int) -> dt.date:
+    """``day`` plus whole years; 29 February becomes 1 March in a non-leap year.
+
+    >>> add_years(dt.date(2024, 2, 29), 1)
+    datetime.date(2025, 3, 1)
+    """
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return dt.date(day.year + years, 3, 1)
+
+
+def add_span(day: dt.date, years: float) -> dt.date:
+    """``day`` plus a span in years: whole years by calendar, a fraction in days (365.25/year)."""
+    whole = math.floor(years)
+    moved = add_years(day, whole)
+    frac = years - whole
+    return moved + dt.timedelta(days=round(frac * 365.25)) if frac else moved
+
+
+def age_on(birth: dt.date, day: dt.date) -> int:
+    """Age in whole years on ``day``. Someone born on 29 February turns a year older on 1 March
+    in non-leap years.
+
+    >>> leapling = dt.date(2008, 2, 29)
+    >>> age_on(leapling, dt.date(2026, 2, 28)), age_on(leapling, dt.date(2026, 3, 1))
+    (17, 18)
+    """
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+
+DAYS_PER_MONTH = 365.25 / 12
+
+# ----------------------------------------------------------------------------------------------
+# Argument models
+
+
+class Args(BaseModel):
+    """Base of every predicate's arguments: strict, frozen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    def vocabulary_refs(self) -> list[tuple[tuple[str | int, ...], str, str]]:
+        """(location, kind, term) for every vocabulary term the arguments name."""
+        return []
+
+
+class Bounds(Args):
+    """Numeric bounds in words: at_least (≥), at_most (≤), more_than (>), less_than (<)."""
+
+    at_least: float | None = None
+    at_most: float | None = None
+    more_than: float | None = None
+    less_than: float | None = None
+
+    @model_validator(mode="after")
+    def _some_bound(self) -> Bounds:
+        if self.bounds() == [] and type(self).requires_bound():
+            raise ValueError("give at least one of at_least, at_most, more_than, less_than")
+        return self
+
+    @classmethod
+    def requires_bound(cls) -> bool:
+        """Whether at least one bound must be given."""
+        return True
+
+    def bounds(self) -> list[tuple[str, float]]:
+        """The given bounds as (symbol, value) pairs."""
+        pairs = (
+            ("≥", self.at_least),
+            ("≤", self.at_most),
+            (">", self.more_than),
+            ("<", self.less_than),
+        )
+        return [(sym, v) for sym, v in pairs if v is not None]
+
+    def holds(self, value: float) -> bool:
+        """Whether ``value`` lies within every bound (values rounded to 10 significant digits,
+        so a unit conversion cannot tip a boundary value)."""
+        x = float(f"{value:.10g}")
+        return all(_compare(x, sym, v) for sym, v in self.bounds())
+
+    def describe(self, unit: str = "", scale: str = "") -> str:
+        """The bounds as text, e.g. ``≤ 2.5 mg/dL``."""
+        suffix = f" {unit}" if unit else ""
+        return " and ".join(f"{sym} {_num(v)}{scale}{suffix}" for sym, v in self.bounds())
+
+
+def _compare(x: float, sym: str, v: float) -> bool:
+    return {"≥": x >= v, "≤": x <= v, ">": x > v, "<": x < v}[sym]
+
+
+def _num(v: float) -> str:
+    return f"{v:g}" if abs(v) >= 0.01 or v == 0 else f"{v:.3g}"
+
+
+def _fmt(v: float) -> str:
+    return f"{v:.3f}".rstrip("0").rstrip(".") if v != int(v) else str(int(v))
+
+
+class AgeArgs(Bounds):
+    """Age in whole years at the screening date."""
+
+
+class SexArgs(Args):
+    """The patient's sex is one of these."""
+
+    one_of: list[Sex] = Field(min_length=1)
+
+
+class DiagnosisArgs(Args):
+    """A diagnosis of ``condition`` or any of its subtypes."""
+
+    condition: str
+    classification_in: list[str] | None = Field(
+        None, description="accepted classification systems, matched by prefix (e.g. 'WHO 2016')"
+    )
+
+    def vocabulary_refs(self) -> list[tuple[tuple[str | int, ...], str, str]]:
+        return [(("condition",), "condition", self.condition)]
+
+
+class FindingArgs(Args):
+    """A cytogenetic or molecular finding recorded on a diagnosis."""
+
+    name: str
+    aliases: list[str] = Field(default_factory=list)
+
+
+class RiskScoreArgs(Args):
+    """A risk score's category is one of ``category_in``."""
+
+    system: str
+    category_in: list[str] = Field(min_length=1)
+
+
+class EcogArgs(Bounds):
+    """ECOG performance status within bounds; optionally no older than ``max_age_days``."""
+
+    max_age_days: int | None = Field(None, ge=0)
+
+
+class LabArgs(Bounds):
+    """A lab or measurement within bounds, in ``unit`` or relative to the result's own ULN."""
+
+    analyte: str
+    unit: str | None = None
+    relative_to: Literal["uln"] | None = None
+    max_age_days: int | None = Field(None, ge=0)
+    derive: bool = Field(True, description="derive the value (Cockcroft-Gault) when not measured")
+
+    @model_validator(mode="after")
+    def _unit_or_uln(self) -> LabArgs:
+        if self.relative_to is None and self.unit is None:
+            raise ValueError("give a 'unit' for an absolute limit, or 'relative_to: uln'")
+        if self.relative_to is not None and self.unit is not None:
+            raise ValueError("a limit relative to the ULN takes no 'unit'")
+        return self
+
+    def vocabulary_refs(self) -> list[tuple[tuple[str | int, ...], str, str]]:
+        refs: list[tuple[tuple[str | int, ...], str, str]] = [(("analyte",), "lab", self.analyte)]
+        if self.unit is not None:
+            refs.append((("unit",), f"unit:{self.analyte}", self.unit))
+        return refs
+
+
+class DrugFilter(Args):
+    """Which drugs count: named drugs/regimens and/or classes (none given = any therapy)."""
+
+    drugs: list[str] = Field(default_factory=list)
+    classes: list[str] = Field(default_factory=list)
+
+    def vocabulary_refs(self) -> list[tuple[tuple[str | int, ...], str, str]]:
+        return [
+            *((("drugs", i), "drug", d) for i, d in enumerate(self.drugs)),
+            *((("classes", i), "class", c) for i, c in enumerate(self.classes)),
+        ]
+
+
+class PriorTherapyArgs(DrugFilter):
+    """A prior therapy with a matching drug and every given filter."""
+
+    outcome_in: list[TherapyOutcome] | None = None
+    setting_in: list[Setting] | None = None
+    for_condition: str | None = None
+
+    def vocabulary_refs(self) -> list[tuple[tuple[str | int, ...], str, str]]:
+        refs = super().vocabulary_refs()
+        if self.for_condition:
+            refs.append((("for_condition",), "condition", self.for_condition))
+        return refs
+
+
+class ExposureArgs(Bounds):
+    """Cumulative exposure to a drug across therapies (overlaps counted once)."""
+
+    drug: str
+    unit: Literal["days", "months", "cycles"] = "months"
+
+    def vocabulary_refs(self) -> list[tuple[tuple[str | int, ...], str, str]]:
+        return [(("drug",), "drug", self.drug)]
+
+
+class TherapyExceptArgs(Args):
+    """Some prior therapy for ``for_condition`` falls outside the listed exceptions."""
+
+    for_condition: str
+    except_drugs: list[str] = Field(default_factory=list)
+    except_classes: list[str] = Field(default_factory=list)
+    except_settings: list[Setting] = Field(default_factory=list)
+
+    def vocabulary_refs(self) -> list[tuple[tuple[str | int, ...], str, str]]:
+        return [
+            (("for_condition",), "condition", self.for_condition),
+            *((("except_drugs", i), "drug", d) for i, d in enumerate(self.except_drugs)),
+            *((("except_classes", i), "class", c) for i, c in enumerate(self.except_classes)),
+        ]
+
+
+RESPONSE_ORDER: dict[str, int] = {"sCR": 7, "CR": 6, "VGPR": 5, "PR": 4, "MR": 3, "SD": 2, "PD": 1}
+_RESPONSE_SYNONYMS = {
+    "scr": "sCR",
+    "stringent complete response": "sCR",
+    "cr": "CR",
+    "complete response": "CR",
+    "complete remission": "CR",
+    "vgpr": "VGPR",
+    "very good partial response": "VGPR",
+    "pr": "PR",
+    "partial response": "PR",
+    "partial remission": "PR",
+    "mr": "MR",
+    "minimal response": "MR",
+    "minor response": "MR",
+    "sd": "SD",
+    "stable disease": "SD",
+    "stable": "SD",
+    "pd": "PD",
+    "progressive disease": "PD",
+    "progression": "PD",
+}
+
+
+def response_category(term: str) -> str | None:
+    """The canonical response category of a term, or None.
+
+    >>> response_category("complete remission"), response_category("VGPR"), response_category("?")
+    ('CR', 'VGPR', None)
+    """
+    return _RESPONSE_SYNONYMS.get(normalise(term))
+
+
+ResponseName = Literal["sCR", "CR", "VGPR", "PR", "MR", "SD", "PD"]
+
+
+class ResponseArgs(Args):
+    """Current disease response (from ``disease_status``) at least / at most a category, after
+    given lines or settings, assessed by given methods."""
+
+    at_least: ResponseName | None = None
+    at_most: ResponseName | None = None
+    after_line_in: list[int] | None = None
+    after_setting_in: list[Setting] | None = None
+    assessed_by_in: list[str] | None = None
+    max_age_days: int | None = Field(None, ge=0)
+
+    @model_validator(mode="after")
+    def _some(self) -> ResponseArgs:
+        if self.at_least is None and self.at_most is None:
+            raise ValueError("give at_least or at_most (a response category)")
+        return self
+
+
+Measure = Literal["disease_free", "diagnosis_or_treatment"]
+
+
+class PriorMalignancyArgs(Args):
+    """Some prior malignancy (other than the exceptions) is recent.
+
+    ``measure: disease_free``: recent unless disease-free for the span (and, with
+    ``require_curative_intent``, treated with curative intent). ``measure:
+    diagnosis_or_treatment``: diagnosed or treated within the span. ``elapsed`` says whether
+    clearing needs at least or more than ``years`` to have passed.
+    """
+
+    years: float = Field(gt=0)
+    measure: Measure
+    elapsed: Literal["at_least", "more_than"] = "at_least"
+    require_curative_intent: bool = False
+    except_conditions: list[str] = Field(default_factory=list)
+    exception_requires_curative_treatment: bool = False
+
+    def vocabulary_refs(self) -> list[tuple[tuple[str | int, ...], str, str]]:
+        return [
+            (("except_conditions", i), "condition", c) for i, c in enumerate(self.except_conditions)
+        ]
+
+
+StatusName = Literal["active", "controlled", "uncontrolled", "resolved", "history"]
+_ALL_STATUSES: tuple[StatusName, ...] = (
+    "active",
+    "controlled",
+    "uncontrolled",
+    "resolved",
+    "history",
+)
+
+
+class ConditionArgs(Args):
+    """The patient has one of ``any_of`` (or a subtype) with a status in ``status_in``."""
+
+    any_of: list[str] = Field(min_length=1)
+    status_in: list[StatusName] = Field(default_factory=lambda: list(_ALL_STATUSES))
+
+    def vocabulary_refs(self) -> list[tuple[tuple[str | int, ...], str, str]]:
+        return [(("any_of", i), "condition", c) for i, c in enumerate(self.any_of)]
+
+
+class PregnancyArgs(Args):
+    """The patient is pregnant and/or breastfeeding (whichever states are listed)."""
+
+    states: list[Literal["pregnant", "breastfeeding"]] = Field(min_length=1)
+
+
+class ChildbearingArgs(Args):
+    """The patient is (``is: true``) or is not of childbearing potential."""
+
+    is_: bool = Field(alias="is")
+
+
+class HypersensitivityArgs(DrugFilter):
+    """A recorded hypersensitivity to one of the drugs or classes (or a drug in a class)."""
+
+
+class DonorMatch(Args):
+    """One accepted donor match, e.g. ``hla: 9/10`` with the mismatch at given loci."""
+
+    hla: str = Field(pattern=r"^\d{1,2}/\d{1,2}$")
+    mismatched_locus_in: list[str] | None = None
+
+
+class DonorArgs(Args):
+    """A donor of an accepted relation with one of the accepted HLA matches."""
+
+    relation_in: list[Literal["related", "unrelated"]] = Field(min_length=1)
+    matches: list[DonorMatch] = Field(min_length=1)
+
+
+class ProcedureArgs(Args):
+    """A recorded procedure of a given type (and conditioning)."""
+
+    type: Literal["autologous_sct", "allogeneic_sct"]
+    conditioning_in: list[str] | None = None
+
+
+class TransfusionArgs(Args):
+    """Red-cell transfusion status relative to a course of a drug."""
+
+    status: Literal["dependent", "independent"]
+    drug: str
+    when: Literal["before_start", "during", "at_end"]
+
+    def vocabulary_refs(self) -> list[tuple[tuple[str | int, ...], str, str]]:
+        return [(("drug",), "drug", self.drug)]
+
+
+class ReviewArgs(Args):
+    """A part only a person can judge."""
+
+    reason: str = Field(min_length=3)
+
+
+# ----------------------------------------------------------------------------------------------
+# Context and registry
+
+
+@dataclass
+class Context:
+    """What a predicate may look at: the patient, the screening date and the vocabulary."""
+
+    patient: Patient
+    as_of: dt.date
+    vocab: Vocabulary
+    _therapy_drugs: dict[int, frozenset[str] | None] = field(default_factory=dict)
+
+    def therapy_drugs(self, therapy: Therapy) -> frozenset[str] | None:
+        """The drug ids in a therapy, or None when any of its terms is not in the vocabulary."""
+        key = id(therapy)
+        if key not in self._therapy_drugs:
+            found: set[str] = set()
+            ok = True
+            for term in [*therapy.drugs, *([therapy.regimen] if therapy.regimen else [])]:
+                ids = self.vocab.drug_ids(term)
+                if ids is None:
+                    ok = False
+                else:
+                    found |= ids
+            self._therapy_drugs[key] = frozenset(found) if ok else None
+        return self._therapy_drugs[key]
+
+    def unresolved_therapy_terms(self, therapy: Therapy) -> list[str]:
+        """The terms of a therapy that are not in the vocabulary."""
+        terms = [*therapy.drugs, *([therapy.regimen] if therapy.regimen else [])]
+        return [t for t in terms if self.vocab.drug_ids(t) is None]
+
+
+A = TypeVar("A", bound=Args)
+Evaluator = Callable[[Any, Context], Evidence]
+
+
+@dataclass(frozen=True)
+class PredicateSpec:
+    """A registered predicate."""
+
+    name: str
+    args: type[Args]
+    evaluate: Evaluator
+    summary: str
+
+
+REGISTRY: dict[str, PredicateSpec] = {}
+
+
+def predicate(
+    name: str, args: type[A]
+) -> Callable[[Callable[[A, Context], Evidence]], Callable[[A, Context], Evidence]]:
+    """Register ``fn`` as the evaluator of predicate ``name`` taking ``args``."""
+
+    def wrap(fn: Callable[[A, Context], Evidence]) -> Callable[[A, Context], Evidence]:
+        REGISTRY[name] = PredicateSpec(name, args, fn, (args.__doc__ or "").strip().split("\n")[0])
+        return fn
+
+    return wrap
+
+
+def _ev(name: str, verdict: Verdict, sentence: str, **kw: Any) -> Evidence:
+    return Evidence(predicate=name, verdict=verdict, sentence=sentence, **kw)
+
+
+def _tri(value: bool) -> Verdict:
+    return Verdict.met if value else Verdict.not_met
+
+
+def _latest_before(items: Iterable[Any], as_of: dt.date, attr: str = "date") -> list[Any]:
+    """Items dated on or before ``as_of`` (latest first), then undated ones."""
+    dated = [i for i in items if getattr(i, attr) is not None and getattr(i, attr) <= as_of]
+    undated = [i for i in items if getattr(i, attr) is None]
+    dated.sort(key=lambda i: getattr(i, attr), reverse=True)
+    return dated + undated
+
+
+# ----------------------------------------------------------------------------------------------
+# Demographics
+
+
+@predicate("age", AgeArgs)
+def eval_age(args: AgeArgs, ctx: Context) -> Evidence:
+    """Age at the screening date, from the birth date (or the recorded age)."""
+    p = ctx.patient
+    want = args.describe("years")
+    if p.birth_date is not None:
+        age = age_on(p.birth_date, ctx.as_of)
+        ok = args.holds(age)
+        changes = None
+        for years in range(age + 1, 131):
+            if args.holds(years) != ok:
+                changes = add_years(p.birth_date, years)
+                break
+        return _ev(
+            "age",
+            _tri(ok),
+            f"age {age} on {ctx.as_of} (born {p.birth_date}); needs {want}",
+            observed=f"{age} years",
+            threshold=want,
+            changes_on=changes,
+        )
+    if p.age is not None:
+        ok = args.holds(p.age)
+        return _ev(
+            "age",
+            _tri(ok),
+            f"recorded age {p.age}; needs {want}",
+            observed=f"{p.age} years (recorded, no birth date)",
+            threshold=want,
+        )
+    return _ev(
+        "age",
+        Verdict.unknown,
+        f"no birth date or age recorded; needs {want}",
+        threshold=want,
+        missing=("birth date or age",),
+    )
+
+
+@predicate("sex", SexArgs)
+def eval_sex(args: SexArgs, ctx: Context) -> Evidence:
+    """Sex is one of the listed values."""
+    want = " or ".join(s.value for s in args.one_of)
+    if ctx.patient.sex is None:
+        return _ev(
+            "sex",
+            Verdict.unknown,
+            f"sex not recorded; needs {want}",
+            threshold=want,
+            missing=("sex",),
+        )
+    sex = ctx.patient.sex
+    return _ev(
+        "sex",
+        _tri(sex in args.one_of),
+        f"sex {sex.value}; needs {want}",
+        observed=sex.value,
+        threshold=want,
+    )
+
+
+@predicate("pregnancy", PregnancyArgs)
+def eval_pregnancy(args: PregnancyArgs, ctx: Context) -> Evidence:
+    """Pregnant and/or breastfeeding; male patients are neither."""
+    p = ctx.patient
+    want = " or ".join(args.states)
+    if p.sex is Sex.male:
+        return _ev(
+            "pregnancy",
+            Verdict.not_met,
+            f"male patient: not {want}",
+            observed="male",
+            threshold=want,
+        )
+    values = {"pregnant": p.pregnant, "breastfeeding": p.breastfeeding}
+    yes = [s for s in args.states if values[s] is True]
+    if yes:
+        return _ev(
+            "pregnancy",
+            Verdict.met,
+            f"recorded as {' and '.join(yes)}",
+            observed=", ".join(yes),
+            threshold=want,
+        )
+    unknown = [s for s in args.states if values[s] is None]
+    if unknown:
+        return _ev(
+            "pregnancy",
+            Verdict.unknown,
+            f"{' and '.join(unknown)} status not recorded",
+            threshold=want,
+            missing=tuple(f"{s} status" for s in unknown),
+        )
+    return _ev(
+        "pregnancy",
+        Verdict.not_met,
+        f"recorded as not {want}",
+        observed=f"not {want}",
+        threshold=want,
+    )
+
+
+@predicate("childbearing_potential", ChildbearingArgs)
+def eval_childbearing(args: ChildbearingArgs, ctx: Context) -> Evidence:
+    """Whether the patient is of childbearing potential."""
+    value = ctx.patient.childbearing_potential
+    want = "of childbearing potential" if args.is_ else "not of childbearing potential"
+    if value is None:
+        return _ev(
+            "childbearing_potential",
+            Verdict.unknown,
+            "childbearing potential not recorded",
+            threshold=want,
+            missing=("childbearing potential",),
+        )
+    seen = "of childbearing potential" if value else "not of childbearing potential"
+    return _ev(
+        "childbearing_potential",
+        _tri(value == args.is_),
+        f"recorded as {seen}",
+        observed=seen,
+        threshold=want,
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# Diagnoses
+
+
+def _diagnosis_condition(diag: Any, vocab: Vocabulary) -> tuple[str | None, str]:
+    """The most specific condition id a diagnosis resolves to, and the term shown."""
+    best: str | None = None
+    shown = diag.condition or diag.code or "?"
+    for term in (diag.subtype, diag.code, diag.condition):
+        if term:
+            cid = vocab.condition_id(term)
+            if cid is not None and (best is None or best in vocab.condition_ancestors(cid)):
+                best = cid
+    return best, shown
+
+
+@predicate("diagnosis", DiagnosisArgs)
+def eval_diagnosis(args: DiagnosisArgs, ctx: Context) -> Evidence:
+    """A diagnosis of the condition or a subtype (through the vocabulary hierarchy)."""
+    vocab = ctx.vocab
+    target = vocab.condition_id(args.condition) or args.condition
+    want = vocab.condition_name(target)
+    if args.classification_in:
+        want += f" (classification: {' or '.join(args.classification_in)})"
+    diagnoses = ctx.patient.diagnoses
+    if diagnoses is None:
+        return _ev(
+            "diagnosis",
+            Verdict.unknown,
+            f"no diagnoses recorded; needs {want}",
+            threshold=want,
+            missing=("diagnosis",),
+        )
+    unresolved: list[str] = []
+    no_class: list[str] = []
+    others: list[str] = []
+    for d in diagnoses:
+        cid, shown = _diagnosis_condition(d, vocab)
+        if cid is None:
+            unresolved.append(shown)
+            continue
+        if not vocab.condition_is_a(cid, target):
+            others.append(shown)
+            continue
+        if args.classification_in:
+            if d.classification is None:
+                no_class.append(shown)
+                continue
+            if not any(
+                normalise(d.classification).startswith(normalise(c)) for c in args.classification_in
+            ):
+                others.append(f"{shown} ({d.classification})")
+                continue
+        cls = f" ({d.classification})" if d.classification else ""
+        return _ev(
+            "diagnosis",
+            Verdict.met,
+            f"diagnosis {shown}{cls} is {want}",
+            observed=f"{shown}{cls}",
+            observed_date=d.date,
+            threshold=want,
+        )
+    if unresolved:
+        return _ev(
+            "diagnosis",
+            Verdict.unknown,
+            f"diagnosis {', '.join(map(repr, unresolved))} is not in the vocabulary; "
+            f"cannot tell whether it is {want}",
+            threshold=want,
+            missing=(f"diagnosis term in the vocabulary (not {unresolved[0]!r})",),
+        )
+    if no_class:
+        return _ev(
+            "diagnosis",
+            Verdict.unknown,
+            f"diagnosis {no_class[0]} has no classification recorded; needs {want}",
+            threshold=want,
+            missing=("diagnosis classification",),
+        )
+    seen = ", ".join(others) if others else "none"
+    return _ev(
+        "diagnosis",
+        Verdict.not_met,
+        f"diagnoses recorded: {seen}; none is {want}",
+        observed=seen,
+        threshold=want,
+    )
+
+
+def _finding_key(name: str) -> str:
+    return normalise(name).replace(" ", "").replace("(", "").replace(")", "")
+
+
+@predicate("finding", FindingArgs)
+def eval_finding(args: FindingArgs, ctx: Context) -> Evidence:
+    """A cytogenetic/molecular finding. Unlisted findings are unknown (maybe not tested)."""
+    keys = {_finding_key(n) for n in [args.name, *args.aliases]}
+    diagnoses = ctx.patient.diagnoses
+    negative = None
+    for d in diagnoses or []:
+        for f in d.findings or []:
+            name, present, date = (
+                (f, True, None) if isinstance(f, str) else (f.name, f.present, f.date)
+            )
+            if _finding_key(name) in keys:
+                if present:
+                    return _ev(
+                        "finding",
+                        Verdict.met,
+                        f"finding {name} present",
+                        observed=name,
+                        observed_date=date,
+                        threshold=args.name,
+                    )
+                negative = (name, date)
+    if negative is not None:
+        return _ev(
+            "finding",
+            Verdict.not_met,
+            f"finding {negative[0]} recorded as absent",
+            observed=f"{negative[0]}: absent",
+            observed_date=negative[1],
+            threshold=args.name,
+        )
+    return _ev(
+        "finding",
+        Verdict.unknown,
+        f"no result recorded for {args.name}",
+        threshold=args.name,
+        missing=(f"{args.name} (cytogenetics)",),
+    )
+
+
+@predicate("risk_score", RiskScoreArgs)
+def eval_risk_score(args: RiskScoreArgs, ctx: Context) -> Evidence:
+    """A risk score (e.g. IPSS-R) category is one of the listed categories."""
+    want = f"{args.system} {' or '.join(args.category_in)}"
+    scores = [
+        s
+        for d in ctx.patient.diagnoses or []
+        for s in d.risk_scores or []
+        if normalise(s.system) == normalise(args.system)
+    ]
+    if not scores:
+        return _ev(
+            "risk_score",
+            Verdict.unknown,
+            f"no {args.system} score recorded",
+            threshold=want,
+            missing=(f"{args.system} score",),
+        )
+    latest = _latest_before(scores, ctx.as_of)
+    s = latest[0] if latest else scores[0]
+    ok = normalise(s.category) in {normalise(c) for c in args.category_in}
+    return _ev(
+        "risk_score",
+        _tri(ok),
+        f"{args.system} {s.category}; needs {want}",
+        observed=f"{args.system} {s.category}",
+        observed_date=s.date,
+        threshold=want,
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# Performance status and labs
+
+
+def _stale(date: dt.date | None, max_age_days: int | None, as_of: dt.date) -> str | None:
+    """Why a dated value cannot be used under ``max_age_days``, or None."""
+    if max_age_days is None:
+        return None
+    if date is None:
+        return f"undated; must be no older than {max_age_days} days"
+    age = (as_of - date).days
+    if age > max_age_days:
+        return f"{age} days old on {as_of}; must be no older than {max_age_days} days"
+    return None
+
+
+@predicate("ecog", EcogArgs)
+def eval_ecog(args: EcogArgs, ctx: Context) -> Evidence:
+    """ECOG performance status within bounds."""
+    want = f"ECOG {args.describe()}"
+    e = ctx.patient.ecog
+    if e is None:
+        return _ev(
+            "ecog",
+            Verdict.unknown,
+            f"ECOG not recorded; needs {want}",
+            threshold=want,
+            missing=("ECOG performance status",),
+        )
+    if e.date is not None and e.date > ctx.as_of:
+        return _ev(
+            "ecog",
+            Verdict.unknown,
+            f"ECOG dated {e.date}, after the screening date",
+            threshold=want,
+            missing=("ECOG performance status",),
+        )
+    stale = _stale(e.date, args.max_age_days, ctx.as_of)
+    if stale:
+        return _ev(
+            "ecog",
+            Verdict.unknown,
+            f"ECOG {e.value} is stale ({stale})",
+            observed=f"ECOG {e.value}",
+            observed_date=e.date,
+            threshold=want,
+            missing=("ECOG performance status (recent)",),
+        )
+    return _ev(
+        "ecog",
+        _tri(args.holds(e.value)),
+        f"ECOG {e.value}; needs {want}",
+        observed=f"ECOG {e.value}",
+        observed_date=e.date,
+        threshold=want,
+    )
+
+
+@dataclass(frozen=True)
+class _Value:
+    value: float
+    unit: str
+    date: dt.date | None
+    shown: str
+    converted: str | None = None
+
+
+def _lab_results(ctx: Context, lab_id: str) -> list[Lab]:
+    labs = ctx.patient.labs or []
+    return _latest_before([x for x in labs if ctx.vocab.lab_id(x.name) == lab_id], ctx.as_of)
+
+
+def _cockcroft_gault(args: LabArgs, ctx: Context, want: str) -> Evidence:
+    """Creatinine clearance by Cockcroft-Gault from creatinine, age, weight and sex."""
+    p, vocab = ctx.patient, ctx.vocab
+    missing: list[str] = []
+    problems: list[str] = []
+    inputs: dict[str, _Value] = {}
+    for lab_id, unit in (("creatinine", "mg/dL"), ("weight", "kg")):
+        results = _lab_results(ctx, lab_id)
+        name = vocab.labs[lab_id].name.lower()
+        if not results:
+            missing.append(f"{name} (lab)")
+            continue
+        r = results[0]
+        stale = _stale(r.date, args.max_age_days, ctx.as_of)
+        conv = vocab.convert(lab_id, r.value, r.unit, unit)
+        if stale:
+            problems.append(f"{name} {stale}")
+            missing.append(f"{name} (recent)")
+        elif conv is None:
+            problems.append(f"{name} unit {r.unit!r} cannot be converted to {unit}")
+            missing.append(f"{name} in a known unit")
+        else:
+            inputs[lab_id] = _Value(conv, unit, r.date, f"{_fmt(r.value)} {r.unit}")
+    age: int | None = None
+    if p.birth_date is not None:
+        age = age_on(p.birth_date, ctx.as_of)
+    elif p.age is not None:
+        age = p.age
+    else:
+        missing.append("birth date or age")
+    if p.sex is None or p.sex is Sex.other:
+        missing.append("sex (female/male, for Cockcroft-Gault)")
+    if missing or age is None or p.sex is None or len(inputs) < 2:
+        detail = "; ".join(problems) if problems else "inputs missing"
+        return _ev(
+            "lab",
+            Verdict.unknown,
+            f"creatinine clearance not measured and cannot be derived ({detail})",
+            threshold=want,
+            missing=("creatinine clearance (or its inputs)", *missing),
+        )
+    scr, wt = inputs["creatinine"], inputs["weight"]
+    factor = 0.85 if p.sex is Sex.female else 1.0
+    crcl = (140 - age) * wt.value / (72 * scr.value) * factor
+    sex_part = " × 0.85 (female)" if factor != 1.0 else ""
+    formula = (
+        f"Cockcroft-Gault: (140 − {age} y) × {_fmt(wt.value)} kg / "
+        f"(72 × {_fmt(scr.value)} mg/dL){sex_part} = {crcl:.1f} mL/min"
+    )
+    dates = [d for d in (scr.date, wt.date) if d is not None]
+    ok = args.holds(crcl)
+    return _ev(
+        "lab",
+        _tri(ok),
+        f"derived creatinine clearance {crcl:.1f} mL/min; needs {want}",
+        observed=f"{crcl:.1f} mL/min (derived)",
+        observed_date=min(dates) if dates else None,
+        converted=formula,
+        threshold=want,
+    )
+
+
+@predicate("lab", LabArgs)
+def eval_lab(args: LabArgs, ctx: Context) -> Evidence:
+    """Latest result on or before the screening date against an absolute or ULN-relative limit."""
+    vocab = ctx.vocab
+    lab_id = vocab.lab_id(args.analyte) or args.analyte
+    name = vocab.labs[lab_id].name if lab_id in vocab.labs else args.analyte
+    if args.relative_to == "uln":
+        want = f"{name} {args.describe(scale=' × ULN')}"
+    else:
+        want = f"{name} {args.describe(args.unit or '')}"
+    results = _lab_results(ctx, lab_id)
+    if not results:
+        if args.derive and lab_id == "creatinine_clearance" and args.unit is not None:
+            return _cockcroft_gault(args, ctx, want)
+        why = "no labs recorded" if ctx.patient.labs is None else f"no {name} result recorded"
+        return _ev(
+            "lab",
+            Verdict.unknown,
+            f"{why}; needs {want}",
+            threshold=want,
+            missing=(f"{name} (lab)",),
+        )
+    r = results[0]
+    observed = f"{_fmt(r.value)} {r.unit}"
+    stale = _stale(r.date, args.max_age_days, ctx.as_of)
+    if stale:
+        return _ev(
+            "lab",
+            Verdict.unknown,
+            f"{name} {observed} is stale ({stale})",
+            observed=observed,
+            observed_date=r.date,
+            threshold=want,
+            missing=(f"{name} (recent result)",),
+        )
+    if args.relative_to == "uln":
+        if r.uln is None:
+            return _ev(
+                "lab",
+                Verdict.unknown,
+                f"{name} {observed} has no upper limit of normal recorded with it",
+                observed=observed,
+                observed_date=r.date,
+                threshold=want,
+                missing=(f"{name} upper limit of normal",),
+            )
+        if r.uln <= 0:
+            return _ev(
+                "lab",
+                Verdict.unknown,
+                f"{name} ULN {r.uln} is not positive",
+                observed=observed,
+                observed_date=r.date,
+                threshold=want,
+                missing=(f"{name} upper limit of normal",),
+            )
+        ratio = r.value / r.uln
+        ok = args.holds(ratio)
+        return _ev(
+            "lab",
+            _tri(ok),
+            f"{name} {observed} = {ratio:.2f} × ULN (ULN {_fmt(r.uln)} {r.unit}); "
+            f"needs {args.describe(scale=' × ULN')}",
+            observed=observed,
+            observed_date=r.date,
+            converted=f"{ratio:.2f} × ULN (ULN {_fmt(r.uln)} {r.unit})",
+            threshold=want,
+        )
+    assert args.unit is not None
+    value = vocab.convert(lab_id, r.value, r.unit, args.unit)
+    if value is None:
+        known = ", ".join(vocab.labs[lab_id].units)
+        return _ev(
+            "lab",
+            Verdict.unknown,
+            f"{name} unit {r.unit!r} is not one trialmatch can convert (known: {known})",
+            observed=observed,
+            observed_date=r.date,
+            threshold=want,
+            missing=(f"{name} in a known unit",),
+        )
+    converted = None
+    if value != r.value or r.unit != args.unit:
+        converted = f"{_fmt(r.value)} {r.unit} = {_fmt(value)} {args.unit}"
+    ok = args.holds(value)
+    shown = f"{observed}" + (f" ({_fmt(value)} {args.unit})" if converted else "")
+    return _ev(
+        "lab",
+        _tri(ok),
+        f"{name} {shown}; needs {args.describe(args.unit)}",
+        observed=observed,
+        observed_date=r.date,
+        converted=converted,
+        threshold=want,
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# Therapies
+
+
+def _filter_names(vocab: Vocabulary, f: DrugFilter) -> str:
+    names = [
+        vocab.drug_name(next(iter(vocab.drug_ids(d) or {d})))
+        if len(vocab.drug_ids(d) or ()) == 1
+        else d
+        for d in f.drugs
+    ]
+    names += [vocab.class_name(vocab.class_id(c) or c) for c in f.classes]
+    return " or ".join(names) if names else "any therapy"
+
+
+def _filter_matches(vocab: Vocabulary, f: DrugFilter, drug_ids: frozenset[str]) -> bool:
+    if not f.drugs and not f.classes:
+        return True
+    wanted: set[str] = set()
+    for d in f.drugs:
+        wanted |= vocab.drug_ids(d) or set()
+    classes = {vocab.class_id(c) or c for c in f.classes}
+    return any(vocab.drug_in(d, wanted, classes) for d in drug_ids)
+
+
+def _therapy_label(t: Therapy) -> str:
+    agents = t.regimen or "+".join(t.drugs)
+    parts = [agents]
+    if t.line:
+        parts.append(f"line {t.line}")
+    if t.setting:
+        parts.append(t.setting.value)
+    if t.start:
+        parts.append(f"from {t.start}")
+    if t.end:
+        parts.append(f"to {t.end}")
+    if t.outcome:
+        parts.append(t.outcome.value.replace("_", " "))
+    return f"{parts[0]} ({', '.join(parts[1:])})" if len(parts) > 1 else parts[0]
+
+
+def _indication_applies(ctx: Context, t: Therapy, condition: str | None) -> bool | None:
+    """Whether a therapy was for ``condition``; absent indication = the disease under study."""
+    if condition is None or t.indication is None:
+        return True
+    cid = ctx.vocab.condition_id(t.indication)
+    if cid is None:
+        return None
+    target = ctx.vocab.condition_id(condition) or condition
+    return ctx.vocab.condition_is_a(cid, target)
+
+
+@predicate("prior_therapy", PriorTherapyArgs)
+def eval_prior_therapy(args: PriorTherapyArgs, ctx: Context) -> Evidence:
+    """A prior therapy with a matching drug, outcome, setting and indication."""
+    want = _filter_names(ctx.vocab, args)
+    if args.outcome_in:
+        want += f" with outcome {' or '.join(o.value.replace('_', ' ') for o in args.outcome_in)}"
+    if args.setting_in:
+        want += f" in setting {' or '.join(s.value for s in args.setting_in)}"
+    therapies = ctx.patient.therapies
+    if therapies is None:
+        return _ev(
+            "prior_therapy",
+            Verdict.unknown,
+            f"therapy history not recorded; looking for {want}",
+            threshold=want,
+            missing=("therapy history",),
+        )
+    open_reasons: list[str] = []
+    for t in therapies:
+        if t.start is not None and t.start > ctx.as_of:
+            continue
+        applies = _indication_applies(ctx, t, args.for_condition)
+        drugs = ctx.therapy_drugs(t)
+        if applies is False:
+            continue
+        if drugs is None:
+            if not args.drugs and not args.classes:
+                drugs = frozenset()
+            else:
+                open_reasons.append(
+                    f"{', '.join(ctx.unresolved_therapy_terms(t))} not in the vocabulary"
+                )
+                continue
+        if not _filter_matches(ctx.vocab, args, drugs):
+            continue
+        if applies is None:
+            open_reasons.append(f"indication {t.indication!r} not in the vocabulary")
+            continue
+        if args.setting_in is not None:
+            if t.setting is None:
+                open_reasons.append(f"{_therapy_label(t)}: setting not recorded")
+                continue
+            if t.setting not in args.setting_in:
+                continue
+        if args.outcome_in is not None:
+            if t.outcome is None:
+                open_reasons.append(f"{_therapy_label(t)}: outcome not recorded")
+                continue
+            if t.outcome not in args.outcome_in:
+                continue
+        return _ev(
+            "prior_therapy",
+            Verdict.met,
+            f"prior {_therapy_label(t)} matches {want}",
+            observed=_therapy_label(t),
+            observed_date=t.start,
+            threshold=want,
+        )
+    if open_reasons:
+        return _ev(
+            "prior_therapy",
+            Verdict.unknown,
+            f"cannot tell whether there was {want}: {'; '.join(open_reasons)}",
+            threshold=want,
+            missing=tuple(f"therapy detail: {r}" for r in open_reasons[:3]),
+        )
+    seen = "; ".join(_therapy_label(t) for t in therapies) or "none"
+    return _ev(
+        "prior_therapy",
+        Verdict.not_met,
+        f"no {want} among prior therapies ({seen})",
+        observed=seen,
+        threshold=want,
+    )
+
+
+def _interval_days(spans: list[tuple[dt.date, dt.date]]) -> int:
+    """Days covered by the union of inclusive date spans."""
+    total = 0
+    cur: tuple[dt.date, dt.date] | None = None
+    for s, e in sorted(spans):
+        if cur is None or s > cur[1]:
+            if cur is not None:
+                total += (cur[1] - cur[0]).days + 1
+            cur = (s, e)
+        else:
+            cur = (cur[0], max(cur[1], e))
+    if cur is not None:
+        total += (cur[1] - cur[0]).days + 1
+    return total
+
+
+@predicate("cumulative_exposure", ExposureArgs)
+def eval_exposure(args: ExposureArgs, ctx: Context) -> Evidence:
+    """Total time (or cycles) on a drug, ongoing courses counted up to the screening date."""
+    vocab = ctx.vocab
+    wanted = vocab.drug_ids(args.drug) or frozenset()
+    name = " + ".join(vocab.drug_name(d) for d in sorted(wanted)) or args.drug
+    want = f"{name} exposure {args.describe(args.unit)}"
+    therapies = ctx.patient.therapies
+    if therapies is None:
+        return _ev(
+            "cumulative_exposure",
+            Verdict.unknown,
+            "therapy history not recorded",
+            threshold=want,
+            missing=("therapy history",),
+        )
+    spans: list[tuple[dt.date, dt.date]] = []
+    cycles = 0
+    problems: list[str] = []
+    courses: list[str] = []
+    for t in therapies:
+        drugs = ctx.therapy_drugs(t)
+        if drugs is None:
+            problems.append(f"{', '.join(ctx.unresolved_therapy_terms(t))} not in the vocabulary")
+            continue
+        if not drugs & wanted:
+            continue
+        if t.start is not None and t.start > ctx.as_of:
+            continue
+        courses.append(_therapy_label(t))
+        if args.unit == "cycles":
+            if t.cycles is None:
+                problems.append(f"{_therapy_label(t)}: cycles not recorded")
+            else:
+                cycles += t.cycles
+            continue
+        end = t.end
+        if end is None and (t.ongoing or t.outcome is TherapyOutcome.ongoing):
+            end = ctx.as_of
+        if t.start is None or end is None:
+            problems.append(f"{_therapy_label(t)}: start or end date not recorded")
+            continue
+        spans.append((t.start, min(end, ctx.as_of)))
+    days = _interval_days(spans)
+    amount = (
+        float(cycles)
+        if args.unit == "cycles"
+        else (days / DAYS_PER_MONTH if args.unit == "months" else float(days))
+    )
+    shown = f"{_fmt(round(amount, 1))} {args.unit}"
+    if problems:
+        # Known exposure may already exceed an upper limit whatever the missing part adds.
+        upper_broken = any(
+            sym in ("≤", "<") and not _compare(amount, sym, v) for sym, v in args.bounds()
+        )
+        if not upper_broken:
+            return _ev(
+                "cumulative_exposure",
+                Verdict.unknown,
+                f"at least {shown} on {name}, but {'; '.join(problems)}",
+                observed=f"≥ {shown}",
+                threshold=want,
+                missing=tuple(f"therapy detail: {p}" for p in problems[:3]),
+            )
+    ok = args.holds(amount)
+    detail = "; ".join(courses) if courses else f"no {name} recorded"
+    return _ev(
+        "cumulative_exposure",
+        _tri(ok),
+        f"{shown} on {name} ({detail}); needs {args.describe(args.unit)}",
+        observed=shown,
+        threshold=want,
+        converted=f"{days} days = {days / DAYS_PER_MONTH:.1f} months"
+        if args.unit == "months"
+        else None,
+    )
+
+
+@predicate("prior_therapy_except", TherapyExceptArgs)
+def eval_therapy_except(args: TherapyExceptArgs, ctx: Context) -> Evidence:
+    """Some prior therapy for the condition falls outside the exceptions (met = such therapy)."""
+    vocab = ctx.vocab
+    exc_drugs: set[str] = set()
+    for d in args.except_drugs:
+        exc_drugs |= vocab.drug_ids(d) or set()
+    exc_classes = {vocab.class_id(c) or c for c in args.except_classes}
+    parts = [vocab.drug_name(d) for d in sorted(exc_drugs)]
+    parts += [vocab.class_name(c) for c in sorted(exc_classes)]
+    parts += [f"{s.value} care" for s in args.except_settings]
+    want = f"therapy for {args.for_condition} other than {', '.join(parts) or 'nothing'}"
+    therapies = ctx.patient.therapies
+    if therapies is None:
+        return _ev(
+            "prior_therapy_except",
+            Verdict.unknown,
+            "therapy history not recorded",
+            threshold=want,
+            missing=("therapy history",),
+        )
+    open_reasons: list[str] = []
+    for t in therapies:
+        if t.start is not None and t.start > ctx.as_of:
+            continue
+        applies = _indication_applies(ctx, t, args.for_condition)
+        if applies is False:
+            continue
+        if t.setting is not None and t.setting in args.except_settings:
+            continue
+        drugs = ctx.therapy_drugs(t)
+        if drugs is None:
+            open_reasons.append(
+                f"{', '.join(ctx.unresolved_therapy_terms(t))} not in the vocabulary"
+            )
+            continue
+        outside = [d for d in drugs if not vocab.drug_in(d, exc_drugs, exc_classes)]
+        if not outside:
+            continue
+        if applies is None:
+            open_reasons.append(f"indication {t.indication!r} not in the vocabulary")
+            continue
+        return _ev(
+            "prior_therapy_except",
+            Verdict.met,
+            f"prior {_therapy_label(t)} is {want}",
+            observed=_therapy_label(t),
+            observed_date=t.start,
+            threshold=want,
+        )
+    if open_reasons:
+        return _ev(
+            "prior_therapy_except",
+            Verdict.unknown,
+            f"cannot classify prior therapy: {'; '.join(open_reasons)}",
+            threshold=want,
+            missing=tuple(f"therapy detail: {r}" for r in open_reasons[:3]),
+        )
+    seen = "; ".join(_therapy_label(t) for t in therapies) or "no prior therapy"
+    return _ev(
+        "prior_therapy_except",
+        Verdict.not_met,
+        f"only excepted therapy: {seen}",
+        observed=seen,
+        threshold=want,
+    )
+
+
+@predicate("response", ResponseArgs)
+def eval_response(args: ResponseArgs, ctx: Context) -> Evidence:
+    """Current response category (from disease_status) with line/setting/method filters."""
+    p = ctx.patient
+    parts = []
+    if args.at_least:
+        parts.append(f"{args.at_least} or better")
+    if args.at_most:
+        parts.append(f"{args.at_most} or worse")
+    want = "response " + " and ".join(parts)
+    if args.after_line_in:
+        want += f" after line {' or '.join(map(str, args.after_line_in))}"
+    if args.after_setting_in:
+        want += f" after {' or '.join(s.value for s in args.after_setting_in)} therapy"
+    if args.assessed_by_in:
+        want += f", assessed by {' or '.join(args.assessed_by_in)}"
+    s = p.disease_status
+    if s is None:
+        return _ev(
+            "response",
+            Verdict.unknown,
+            f"current disease status not recorded; needs {want}",
+            threshold=want,
+            missing=("current disease status (response)",),
+        )
+    cat = response_category(s.response)
+    observed = f"{s.response}" + (f" by {s.assessed_by}" if s.assessed_by else "")
+    if cat is None:
+        return _ev(
+            "response",
+            Verdict.unknown,
+            f"response {s.response!r} is not a known category ({', '.join(RESPONSE_ORDER)})",
+            observed=observed,
+            observed_date=s.date,
+            threshold=want,
+            missing=("response as a standard category",),
+        )
+    stale = _stale(s.date, args.max_age_days, ctx.as_of)
+    if stale:
+        return _ev(
+            "response",
+            Verdict.unknown,
+            f"response assessment is stale ({stale})",
+            observed=observed,
+            observed_date=s.date,
+            threshold=want,
+            missing=("current disease status (recent)",),
+        )
+    rank = RESPONSE_ORDER[cat]
+    ok = (args.at_least is None or rank >= RESPONSE_ORDER[args.at_least]) and (
+        args.at_most is None or rank <= RESPONSE_ORDER[args.at_most]
+    )
+    if not ok:
+        return _ev(
+            "response",
+            Verdict.not_met,
+            f"current response {observed}; needs {want}",
+            observed=observed,
+            observed_date=s.date,
+            threshold=want,
+        )
+    missing: list[str] = []
+    notes: list[str] = []
+    before = s.date or ctx.as_of
+    prior = [t for t in p.therapies or [] if t.start is None or t.start <= before]
+    if args.after_line_in:
+        line = s.after_line
+        if line is None and p.therapies is not None and prior and all(t.line for t in prior):
+            line = max(t.line or 0 for t in prior)
+        if line is None:
+            missing.append("line of therapy the response followed")
+        elif line not in args.after_line_in:
+            return _ev(
+                "response",
+                Verdict.not_met,
+                f"{observed} after line {line}; needs {want}",
+                observed=f"{observed} after line {line}",
+                observed_date=s.date,
+                threshold=want,
+            )
+        else:
+            notes.append(f"after line {line}")
+    if args.after_setting_in:
+        dated = sorted((t for t in prior if t.start is not None), key=lambda t: t.start or before)
+        if p.therapies is None or not dated or dated[-1].setting is None:
+            missing.append("setting of the therapy the response followed")
+        elif dated[-1].setting not in args.after_setting_in:
+            return _ev(
+                "response",
+                Verdict.not_met,
+                f"{observed} followed {_therapy_label(dated[-1])}; needs {want}",
+                observed=observed,
+                observed_date=s.date,
+                threshold=want,
+            )
+        else:
+            notes.append(f"after {_therapy_label(dated[-1])}")
+    if args.assessed_by_in:
+        if s.assessed_by is None:
+            missing.append("how the response was assessed")
+        else:
+            tokens = set(normalise(s.assessed_by).replace("/", " ").split())
+            if not any(
+                normalise(m) in tokens or normalise(m) == normalise(s.assessed_by)
+                for m in args.assessed_by_in
+            ):
+                return _ev(
+                    "response",
+                    Verdict.not_met,
+                    f"response assessed by {s.assessed_by}; needs {want}",
+                    observed=observed,
+                    observed_date=s.date,
+                    threshold=want,
+                )
+    if missing:
+        return _ev(
+            "response",
+            Verdict.unknown,
+            f"{observed}, but {', '.join(missing)} not recorded",
+            observed=observed,
+            observed_date=s.date,
+            threshold=want,
+            missing=tuple(missing),
+        )
+    extra = f" ({'; '.join(notes)})" if notes else ""
+    return _ev(
+        "response",
+        Verdict.met,
+        f"current response {observed}{extra}; needs {want}",
+        observed=observed,
+        observed_date=s.date,
+        threshold=want,
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# Conditions, malignancies, hypersensitivity, donor, procedures, transfusions
+
+
+@predicate("prior_malignancy", PriorMalignancyArgs)
+def eval_prior_malignancy(args: PriorMalignancyArgs, ctx: Context) -> Evidence:
+    """Some prior malignancy, other than the exceptions, is recent (met = excluded-style)."""
+    vocab = ctx.vocab
+    span = f"{_fmt(args.years)} years"
+    if args.measure == "disease_free":
+        want = f"a prior malignancy not disease-free for {args.elapsed.replace('_', ' ')} {span}"
+        if args.require_curative_intent:
+            want += " after curative-intent therapy"
+    else:
+        want = f"a prior malignancy diagnosed or treated within {span}"
+    excepted = [vocab.condition_id(c) or c for c in args.except_conditions]
+    if excepted:
+        names = ", ".join(vocab.condition_name(c) for c in excepted)
+        cur = " (curatively treated)" if args.exception_requires_curative_treatment else ""
+        want += f", except {names}{cur}"
+    items = ctx.patient.prior_malignancies
+    if items is None:
+        return _ev(
+            "prior_malignancy",
+            Verdict.unknown,
+            "prior malignancies not recorded",
+            threshold=want,
+            missing=("prior malignancy history",),
+        )
+    recent: list[tuple[str, dt.date | None]] = []
+    unknown: list[str] = []
+    clear: list[str] = []
+    for m in items:
+        cid = vocab.condition_id(m.condition)
+        label = m.condition
+        if excepted:
+            if cid is None:
+                unknown.append(f"{label!r} is not in the vocabulary (is it an exception?)")
+                continue
+            if any(vocab.condition_is_a(cid, e) for e in excepted):
+                if not args.exception_requires_curative_treatment or m.curative_intent is True:
+                    clear.append(f"{label} (excepted)")
+                    continue
+                if m.curative_intent is None:
+                    unknown.append(f"{label}: whether curatively treated is not recorded")
+                    continue
+        if args.measure == "disease_free":
+            if args.require_curative_intent and m.curative_intent is False:
+                recent.append((f"{label}: not treated with curative intent", None))
+                continue
+            if m.disease_free_since is None:
+                if m.in_remission is False:
+                    recent.append((f"{label}: not disease-free", None))
+                else:
+                    unknown.append(f"{label}: disease-free date not recorded")
+                continue
+            if args.require_curative_intent and m.curative_intent is None:
+                unknown.append(f"{label}: curative intent not recorded")
+                continue
+            event = m.disease_free_since
+            what = "disease-free since"
+        else:
+            dates = [d for d in (m.diagnosed, m.last_treatment) if d is not None]
+            if not dates or (m.last_treatment is None and m.diagnosed is None):
+                unknown.append(f"{label}: diagnosis and treatment dates not recorded")
+                continue
+            if m.last_treatment is None and m.diagnosed is not None:
+                # Treatment date unknown: only decidable if diagnosis is itself recent.
+                event = m.diagnosed
+                if not _is_recent(event, args, ctx.as_of):
+                    unknown.append(f"{label}: last treatment date not recorded")
+                    continue
+            else:
+                event = max(dates)
+            what = "last diagnosed/treated"
+        clears_on = _clears_on(event, args)
+        if ctx.as_of < clears_on:
+            recent.append((f"{label}: {what} {event}", clears_on))
+        else:
+            clear.append(f"{label}: {what} {event}")
+    if recent:
+        ends = [d for _, d in recent if d is not None]
+        changes = max(ends) if len(ends) == len(recent) else None
+        return _ev(
+            "prior_malignancy",
+            Verdict.met,
+            "; ".join(r for r, _ in recent),
+            observed="; ".join(r for r, _ in recent),
+            threshold=want,
+            changes_on=changes if not unknown else None,
+        )
+    if unknown:
+        return _ev(
+            "prior_malignancy",
+            Verdict.unknown,
+            "; ".join(unknown),
+            threshold=want,
+            missing=tuple(f"prior malignancy: {u}" for u in unknown[:3]),
+        )
+    seen = "; ".join(clear) if clear else "none"
+    return _ev(
+        "prior_malignancy",
+        Verdict.not_met,
+        f"prior malignancies: {seen}",
+        observed=seen,
+        threshold=want,
+    )
+
+
+def _clears_on(event: dt.date, args: PriorMalignancyArgs) -> dt.date:
+    """First screening date on which an event no longer counts as recent."""
+    boundary = add_span(event, args.years)
+    return boundary if args.elapsed == "at_least" else boundary + dt.timedelta(days=1)
+
+
+def _is_recent(event: dt.date, args: PriorMalignancyArgs, as_of: dt.date) -> bool:
+    return as_of < _clears_on(event, args)
+
+
+@predicate("condition", ConditionArgs)
+def eval_condition(args: ConditionArgs, ctx: Context) -> Evidence:
+    """The patient has one of the conditions (or a subtype) with one of the statuses."""
+    vocab = ctx.vocab
+    targets = [vocab.condition_id(c) or c for c in args.any_of]
+    names = " or ".join(vocab.condition_name(t) for t in targets)
+    want = f"{names} ({'/'.join(args.status_in)})"
+    conditions = ctx.patient.conditions
+    if conditions is None:
+        return _ev(
+            "condition",
+            Verdict.unknown,
+            f"other conditions not recorded; looking for {want}",
+            threshold=want,
+            missing=("other conditions (problem list)",),
+        )
+    unknown: list[str] = []
+    others: list[str] = []
+    for c in conditions:
+        cid = vocab.condition_id(c.condition)
+        if cid is None:
+            unknown.append(f"{c.condition!r} is not in the vocabulary")
+            continue
+        if not any(vocab.condition_is_a(cid, t) for t in targets):
+            continue
+        shown = f"{c.condition} ({c.status.value})"
+        if c.status.value == "unknown":
+            unknown.append(f"{c.condition}: status unknown")
+        elif c.status.value in args.status_in:
+            return _ev(
+                "condition",
+                Verdict.met,
+                f"{shown} recorded",
+                observed=shown,
+                observed_date=c.since,
+                threshold=want,
+            )
+        else:
+            others.append(shown)
+    if unknown:
+        return _ev(
+            "condition",
+            Verdict.unknown,
+            f"cannot rule out {names}: {'; '.join(unknown)}",
+            threshold=want,
+            missing=tuple(f"condition: {u}" for u in unknown[:3]),
+        )
+    seen = ", ".join(others) if others else f"no {names} on the problem list"
+    return _ev("condition", Verdict.not_met, seen, observed=seen, threshold=want)
+
+
+@predicate("hypersensitivity", HypersensitivityArgs)
+def eval_hypersensitivity(args: HypersensitivityArgs, ctx: Context) -> Evidence:
+    """A recorded hypersensitivity to a listed drug or class (or a class containing a drug)."""
+    vocab = ctx.vocab
+    want = f"hypersensitivity to {_filter_names(vocab, args)}"
+    items = ctx.patient.hypersensitivities
+    if items is None:
+        return _ev(
+            "hypersensitivity",
+            Verdict.unknown,
+            "hypersensitivities not recorded",
+            threshold=want,
+            missing=("hypersensitivities / allergies",),
+        )
+    wanted: set[str] = set()
+    for d in args.drugs:
+        wanted |= vocab.drug_ids(d) or set()
+    classes = {vocab.class_id(c) or c for c in args.classes}
+    unknown: list[str] = []
+    for h in items:
+        drug_ids = vocab.drug_ids(h.agent)
+        class_id = vocab.class_id(h.agent)
+        hit = False
+        if drug_ids is not None:
+            hit = any(vocab.drug_in(d, wanted, classes) for d in drug_ids)
+        elif class_id is not None:
+            # A class hypersensitivity covers a wanted drug in it, or a wanted (sub)class.
+            hit = any(class_id in vocab.drug_classes(d) for d in wanted) or bool(
+                {class_id} & classes or any(c in vocab.class_ancestors(class_id) for c in classes)
+            )
+        else:
+            unknown.append(f"{h.agent!r} is not in the vocabulary")
+            continue
+        if hit:
+            shown = h.agent + (f" ({h.reaction})" if h.reaction else "")
+            return _ev(
+                "hypersensitivity",
+                Verdict.met,
+                f"hypersensitivity to {shown} recorded",
+                observed=shown,
+                observed_date=h.date,
+                threshold=want,
+            )
+    if unknown:
+        return _ev(
+            "hypersensitivity",
+            Verdict.unknown,
+            "; ".join(unknown),
+            threshold=want,
+            missing=tuple(f"hypersensitivity: {u}" for u in unknown[:3]),
+        )
+    seen = ", ".join(h.agent for h in items) or "none"
+    return _ev(
+        "hypersensitivity",
+        Verdict.not_met,
+        f"recorded hypersensitivities: {seen}",
+        observed=seen,
+        threshold=want,
+    )
+
+
+@predicate("donor", DonorArgs)
+def eval_donor(args: DonorArgs, ctx: Context) -> Evidence:
+    """A donor whose relation and HLA match are accepted."""
+    options = []
+    for m in args.matches:
+        loci = (
+            f" (mismatch at {' or '.join(m.mismatched_locus_in)})" if m.mismatched_locus_in else ""
+        )
+        options.append(f"{m.hla}{loci}")
+    want = f"{'/'.join(args.relation_in)} donor matched {' or '.join(options)}"
+    d = ctx.patient.donor
+    if d is None:
+        return _ev(
+            "donor",
+            Verdict.unknown,
+            "no donor recorded",
+            threshold=want,
+            missing=("donor and HLA match",),
+        )
+    shown = f"{d.relation} donor {d.hla_match}" + (
+        f" (mismatched {', '.join(d.mismatched_loci)})" if d.mismatched_loci else ""
+    )
+    if d.relation not in args.relation_in:
+        return _ev(
+            "donor", Verdict.not_met, f"{shown}; needs {want}", observed=shown, threshold=want
+        )
+    unknown = False
+    for m in args.matches:
+        if m.hla != d.hla_match:
+            continue
+        if m.mismatched_locus_in is None:
+            return _ev("donor", Verdict.met, f"{shown}", observed=shown, threshold=want)
+        if not d.mismatched_loci:
+            unknown = True
+            continue
+        allowed = {normalise(x) for x in m.mismatched_locus_in}
+        if all(normalise(x) in allowed for x in d.mismatched_loci):
+            return _ev("donor", Verdict.met, f"{shown}", observed=shown, threshold=want)
+    if unknown:
+        return _ev(
+            "donor",
+            Verdict.unknown,
+            f"{shown}: mismatched locus not recorded",
+            observed=shown,
+            threshold=want,
+            missing=("donor HLA mismatched locus",),
+        )
+    return _ev("donor", Verdict.not_met, f"{shown}; needs {want}", observed=shown, threshold=want)
+
+
+_PROCEDURE_TYPES = {
+    "autologous_sct": {
+        "autologous sct",
+        "autologous stem cell transplant",
+        "auto sct",
+        "autologous stem cell transplantation",
+        "asct",
+        "auto hsct",
+        "autologous hsct",
+        "autologous_sct",
+    },
+    "allogeneic_sct": {
+        "allogeneic sct",
+        "allogeneic stem cell transplant",
+        "allo sct",
+        "allogeneic stem cell transplantation",
+        "allo hsct",
+        "allogeneic hsct",
+        "allogeneic_sct",
+    },
+}
+
+
+def procedure_type(term: str) -> str | None:
+    """The canonical procedure type of a term, or None."""
+    key = normalise(term)
+    return next(
+        (k for k, names in _PROCEDURE_TYPES.items() if key in {normalise(n) for n in names}), None
+    )
+
+
+@predicate("procedure", ProcedureArgs)
+def eval_procedure(args: ProcedureArgs, ctx: Context) -> Evidence:
+    """A recorded procedure of the given type (and conditioning)."""
+    want = args.type.replace("_", " ")
+    if args.conditioning_in:
+        want += f" with {' or '.join(args.conditioning_in)} conditioning"
+    items = ctx.patient.procedures
+    if items is None:
+        return _ev(
+            "procedure",
+            Verdict.unknown,
+            "procedures not recorded",
+            threshold=want,
+            missing=("procedures (transplants)",),
+        )
+    open_: list[str] = []
+    for pr in items:
+        if procedure_type(pr.type) != args.type or (pr.date and pr.date > ctx.as_of):
+            continue
+        if args.conditioning_in:
+            if pr.conditioning is None:
+                open_.append(f"{pr.type}: conditioning not recorded")
+                continue
+            if normalise(pr.conditioning) not in {normalise(c) for c in args.conditioning_in}:
+                continue
+        return _ev(
+            "procedure",
+            Verdict.met,
+            f"{pr.type} on {pr.date or 'undated'}",
+            observed=pr.type,
+            observed_date=pr.date,
+            threshold=want,
+        )
+    if open_:
+        return _ev(
+            "procedure",
+            Verdict.unknown,
+            "; ".join(open_),
+            threshold=want,
+            missing=("transplant conditioning",),
+        )
+    seen = ", ".join(p.type for p in items) or "none"
+    return _ev(
+        "procedure", Verdict.not_met, f"procedures recorded: {seen}", observed=seen, threshold=want
+    )
+
+
+@predicate("transfusion", TransfusionArgs)
+def eval_transfusion(args: TransfusionArgs, ctx: Context) -> Evidence:
+    """RBC transfusion status before, during or at the end of a course of a drug."""
+    vocab = ctx.vocab
+    wanted = vocab.drug_ids(args.drug) or frozenset()
+    name = " + ".join(vocab.drug_name(d) for d in sorted(wanted))
+    when = {"before_start": "before starting", "during": "during", "at_end": "when stopping"}[
+        args.when
+    ]
+    want = f"RBC transfusion-{args.status} {when} {name}"
+    p = ctx.patient
+    if p.therapies is None:
+        return _ev(
+            "transfusion",
+            Verdict.unknown,
+            "therapy history not recorded",
+            threshold=want,
+            missing=("therapy history",),
+        )
+    courses = [t for t in p.therapies if (ctx.therapy_drugs(t) or frozenset()) & wanted]
+    if not courses:
+        unresolved = [t for t in p.therapies if ctx.therapy_drugs(t) is None]
+        if unresolved:
+            return _ev(
+                "transfusion",
+                Verdict.unknown,
+                "some therapies are not in the vocabulary",
+                threshold=want,
+                missing=("therapy detail: drug names",),
+            )
+        return _ev("transfusion", Verdict.not_met, f"no course of {name} recorded", threshold=want)
+    if p.transfusions is None:
+        return _ev(
+            "transfusion",
+            Verdict.unknown,
+            "transfusion history not recorded",
+            threshold=want,
+            missing=("RBC transfusion history",),
+        )
+    periods = [
+        x for x in p.transfusions if normalise(x.product) in {"rbc", "red cells", "red blood cells"}
+    ]
+    open_: list[str] = []
+    for t in courses:
+        if t.start is None or (args.when == "at_end" and t.end is None):
+            open_.append(f"{_therapy_label(t)}: dates not recorded")
+            continue
+        if args.when == "before_start":
+            day = t.start - dt.timedelta(days=1)
+            hits = [x for x in periods if x.start <= day and (x.end is None or x.end >= day)]
+        elif args.when == "at_end":
+            day = t.end  # type: ignore[assignment]
+            hits = [x for x in periods if x.start <= day and (x.end is None or x.end >= day)]
+        else:
+            end = t.end or ctx.as_of
+            hits = [x for x in periods if x.start <= end and (x.end is None or x.end >= t.start)]
+        if not hits:
+            open_.append(f"no transfusion status recorded {when} {_therapy_label(t)}")
+            continue
+        if any(x.status == args.status for x in hits):
+            x = next(x for x in hits if x.status == args.status)
+            return _ev(
+                "transfusion",
+                Verdict.met,
+                f"transfusion-{x.status} from {x.start} {when} {_therapy_label(t)}",
+                observed=f"{x.status} from {x.start}",
+                observed_date=x.start,
+                threshold=want,
+            )
+    if open_:
+        return _ev(
+            "transfusion",
+            Verdict.unknown,
+            "; ".join(open_),
+            threshold=want,
+            missing=("RBC transfusion history",),
+        )
+    return _ev(
+        "transfusion",
+        Verdict.not_met,
+        f"not transfusion-{args.status} {when} {name}",
+        threshold=want,
+    )
+
+
+@predicate("review", ReviewArgs)
+def eval_review(args: ReviewArgs, ctx: Context) -> Evidence:
+    """Always needs a person's judgement."""
+    return _ev("review", Verdict.needs_review, args.reason)
+
+
+def predicate_names() -> Sequence[str]:
+    """Every registered predicate name, sorted."""
+    return sorted(REGISTRY)

@@ -1,0 +1,74 @@
+"""``trialmatch show``: a trial's criteria with source text, encoding and coverage."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from trialmatch.criteria import AllNode, AnyNode, AtLeastNode, Criterion, LoadedTrial, NotNode
+from trialmatch.engine import encoding_of
+
+
+def has_review_leaf(node: BaseModel) -> bool:
+    """Whether a rule tree contains a ``review`` leaf (a part only a person can judge)."""
+    if isinstance(node, AllNode):
+        return any(has_review_leaf(c) for c in node.all)
+    if isinstance(node, AnyNode):
+        return any(has_review_leaf(c) for c in node.any)
+    if isinstance(node, NotNode):
+        return has_review_leaf(node.not_)
+    if isinstance(node, AtLeastNode):
+        return any(has_review_leaf(c) for c in node.at_least.of)
+    return next(iter(type(node).model_fields)) == "review"
+
+
+def coverage(criteria: list[Criterion]) -> tuple[int, int, int]:
+    """(fully computable, partly computable, total)."""
+    full = sum(1 for c in criteria if c.rule is not None and not has_review_leaf(c.rule))
+    part = sum(1 for c in criteria if c.rule is not None and has_review_leaf(c.rule))
+    return full, part, len(criteria)
+
+
+def render_trial(loaded: LoadedTrial) -> str:
+    """Plain-text description of a trial and every criterion.
+
+    >>> from trialmatch.criteria import load_catalogue
+    >>> "computable" in render_trial(load_catalogue()[0])
+    True
+    """
+    t = loaded.trial
+    out = [f"{t.id}: {t.title}"]
+    meta = [
+        ("registry id", t.registry_id),
+        ("type", t.type.value),
+        ("phase", t.phase.value if t.phase else None),
+        ("status", t.status.value),
+        ("status note", t.status_note),
+        ("conditions", ", ".join(t.conditions)),
+        ("sponsor", t.sponsor),
+        ("intervention", t.intervention),
+        ("dose", t.dose),
+        ("start", t.start_date),
+        ("completion", t.completion_date),
+        ("source", t.source.document + (f" ({t.source.seed})" if t.source.seed else "")),
+        ("criteria file", f"{loaded.path} sha256:{loaded.sha256[:12]}"),
+    ]
+    out += [f"  {k}: {v}" for k, v in meta if v]
+    for note in t.notes:
+        out.append(f"  note: {note}")
+    for kind, crits in (("Inclusion", t.inclusion), ("Exclusion", t.exclusion)):
+        out += ["", f"{kind} criteria ({len(crits)})"]
+        for c in crits:
+            out.append(f"- {c.id}")
+            out.append(f"    source:   {c.text}")
+            out.append(f"    encoding: {encoding_of(c)}")
+            if c.note:
+                out.append(f"    note:     {c.note}")
+    full, part, total = coverage([c for _, c in t.criteria])
+    manual = total - full - part
+    out += [
+        "",
+        f"Coverage: {full} of {total} criteria computable"
+        + (f", {part} partly computable" if part else "")
+        + f", {manual} need review",
+    ]
+    return "\n".join(out) + "\n"
