@@ -1,0 +1,161 @@
+"""CLI behaviour: exact exit codes, stdout and stderr kept apart, no tracebacks on bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from .conftest import AS_OF, CRITERIA, PATIENTS
+
+EXAMPLE = PATIENTS / "mds-hma-failure-eligible.yaml"
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_check_table_lists_every_trial_and_criterion(cli) -> None:
+    run = cli(["check", str(EXAMPLE), "--as-of", AS_OF])
+    assert run.code == 0, run.stderr
+    assert run.stderr == ""
+    for trial in ("NCT01673308", "NCT03730740", "NCT02538198", "NCT01421927"):
+        assert trial in run.stdout
+    assert "Data to collect next" in run.stdout or "eligible" in run.stdout
+
+
+def test_check_json_carries_records_version_date_and_hashes(cli) -> None:
+    run = cli(["check", str(EXAMPLE), "--as-of", AS_OF, "--format", "json"])
+    assert run.code == 0, run.stderr
+    data = json.loads(run.stdout)
+    assert data["as_of"] == AS_OF
+    assert data["trialmatch_version"]
+    mds = next(t for t in data["trials"] if t["trial_id"] == "NCT01673308")
+    assert len(mds["criteria_sha256"]) == 64
+    first = mds["criteria"][0]
+    assert {"criterion_id", "kind", "verdict", "label", "reason", "text", "evidence"} <= set(first)
+    assert first["verdict"] in {"met", "not_met", "unknown", "needs_review"}
+
+
+def test_check_json_is_ranked_eligible_first(cli) -> None:
+    run = cli(["check", str(EXAMPLE), "--as-of", AS_OF, "--format", "json"])
+    order = {"eligible": 0, "possibly_eligible": 1, "ineligible": 2}
+    ranks = [order[t["verdict"]] for t in json.loads(run.stdout)["trials"]]
+    assert ranks == sorted(ranks)
+
+
+def test_check_markdown(cli) -> None:
+    run = cli(["check", str(EXAMPLE), "--as-of", AS_OF, "--format", "markdown",
+               "--trial", "NCT01673308"])
+    assert run.code == 0
+    assert run.stdout.startswith("# trialmatch: patient")
+    assert "## NCT01673308" in run.stdout
+    assert "NCT01421927" not in run.stdout
+
+
+def test_check_is_deterministic_for_a_given_date(cli) -> None:
+    a = cli(["check", str(EXAMPLE), "--as-of", AS_OF, "--format", "json"]).stdout
+    b = cli(["check", str(EXAMPLE), "--as-of", AS_OF, "--format", "json"]).stdout
+    assert a == b
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["check", "no-such-patient.yaml"], "no-such-patient.yaml: no such file"),
+        (["check", str(EXAMPLE), "--as-of", "21/11/2026"], "--as-of '21/11/2026' is not a date"),
+        (["check", str(EXAMPLE), "--format", "xml"], "--format 'xml' is not allowed"),
+        (["check", str(EXAMPLE), "--trial", "NCT0000"], "unknown trial id 'NCT0000'"),
+        (["check", str(EXAMPLE), "--criteria", "no-such-dir"], "criteria directory not found"),
+        (["show", "NCT0000"], "unknown trial id 'NCT0000'"),
+        (["trials", "--status", "open"], "--status 'open' is not allowed"),
+        (["trials", "--format", "csv"], "--format 'csv' is not allowed"),
+    ],
+    ids=["missing_patient", "bad_date", "bad_format", "unknown_trial", "missing_criteria_dir",
+         "show_unknown_trial", "trials_bad_status", "trials_bad_format"],
+)
+def test_bad_usage_exits_2_with_message_on_stderr(cli, args: list[str], message: str) -> None:
+    run = cli(args)
+    assert run.code == 2
+    assert message in run.stderr
+    assert "Traceback" not in run.stderr + run.stdout
+    assert run.stdout == ""
+
+
+def test_bad_patient_file_reports_location(cli, tmp_path: Path) -> None:
+    bad = write(tmp_path, "p.yaml", "id: X\nsex: female\nsexx: male\necog: 7\n")
+    run = cli(["check", str(bad), "--as-of", AS_OF])
+    assert run.code == 2
+    assert f"{bad}:3:1: unknown field 'sexx'" in run.stderr
+    assert f"{bad}:4:1:" in run.stderr and "ECOG must be 0 to 5" in run.stderr
+    assert run.stdout == ""
+
+
+def test_bad_patient_error_does_not_print_other_fields(cli, tmp_path: Path) -> None:
+    bad = write(tmp_path, "p.yaml", "id: SECRET-ID-123\nbirth_date: 1950-01-01\nsex: femal\n")
+    run = cli(["check", str(bad), "--as-of", AS_OF])
+    assert run.code == 2
+    assert "1950-01-01" not in run.stderr
+
+
+def test_bad_criteria_directory_reports_every_problem(cli, tmp_path: Path) -> None:
+    write(tmp_path, "a.yaml", "id: A\ntitle: t\ntype: interventional\nstatus: recruiting\n"
+          "conditions: [MDS]\nsource: {document: d}\ninclusion:\n"
+          "  - id: x\n    text: t\n    rule: {ecgo: {at_most: 2}}\n")
+    write(tmp_path, "b.yaml", "id: B\ntitle: t\ntype: interventional\nstatus: recruiting\n"
+          "conditions: [MDS]\nsource: {document: d}\ninclusion:\n"
+          "  - id: x\n    text: t\n    rule: {lab: {analyte: creatinine, at_most: 2, unit: mmHg}}\n")
+    run = cli(["check", str(EXAMPLE), "--criteria", str(tmp_path)])
+    assert run.code == 2
+    assert f"{tmp_path / 'a.yaml'}:10:11: unknown predicate 'ecgo'; did you mean 'ecog'?" in run.stderr
+    assert f"{tmp_path / 'b.yaml'}:10:" in run.stderr and "unknown unit 'mmHg'" in run.stderr
+
+
+def test_validate_catalogue_and_examples_clean(cli) -> None:
+    run = cli(["validate", str(CRITERIA), str(PATIENTS)])
+    assert run.code == 0, run.stderr
+    assert "file(s) valid" in run.stdout
+
+
+def test_validate_default_is_the_shipped_catalogue(cli) -> None:
+    run = cli(["validate"])
+    assert run.code == 0, run.stderr
+    assert "NCT01673308" in run.stdout
+
+
+def test_validate_reports_problems_with_exit_2(cli, tmp_path: Path) -> None:
+    bad = write(tmp_path, "p.yaml", "id: X\nage: [1\n")
+    run = cli(["validate", str(bad)])
+    assert run.code == 2
+    assert f"{bad}:3:1: YAML syntax error" in run.stderr
+
+
+def test_validate_warns_about_terms_outside_the_vocabulary(cli, tmp_path: Path) -> None:
+    p = write(tmp_path, "p.yaml", "id: X\nconditions:\n  - {condition: hypertensoin}\n")
+    run = cli(["validate", str(p)])
+    assert run.code == 0
+    assert "condition 'hypertensoin' is not in the vocabulary; did you mean" in run.stderr
+
+
+def test_show_prints_source_text_encoding_and_coverage(cli) -> None:
+    run = cli(["show", "NCT01421927"])
+    assert run.code == 0
+    assert "Disease never refractory to lenalidomide" in run.stdout
+    assert "encoding:" in run.stdout
+    assert "Coverage:" in run.stdout and "criteria computable" in run.stdout
+
+
+@pytest.mark.parametrize("command", ["check", "validate", "show", "trials"])
+def test_help_shows_an_example(cli, command: str) -> None:
+    run = cli([command, "--help"])
+    assert run.code == 0
+    assert "Example: trialmatch " + command in run.stdout
+
+
+def test_no_arguments_shows_help(cli) -> None:
+    run = cli([])
+    assert run.code in (0, 2)
+    assert "check" in run.stdout + run.stderr
