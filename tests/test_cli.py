@@ -48,8 +48,9 @@ def test_check_json_is_ranked_eligible_first(cli) -> None:
 
 
 def test_check_markdown(cli) -> None:
-    run = cli(["check", str(EXAMPLE), "--as-of", AS_OF, "--format", "markdown",
-               "--trial", "NCT01673308"])
+    run = cli(
+        ["check", str(EXAMPLE), "--as-of", AS_OF, "--format", "markdown", "--trial", "NCT01673308"]
+    )
     assert run.code == 0
     assert run.stdout.startswith("# trialmatch: patient")
     assert "## NCT01673308" in run.stdout
@@ -74,8 +75,16 @@ def test_check_is_deterministic_for_a_given_date(cli) -> None:
         (["trials", "--status", "open"], "--status 'open' is not allowed"),
         (["trials", "--format", "csv"], "--format 'csv' is not allowed"),
     ],
-    ids=["missing_patient", "bad_date", "bad_format", "unknown_trial", "missing_criteria_dir",
-         "show_unknown_trial", "trials_bad_status", "trials_bad_format"],
+    ids=[
+        "missing_patient",
+        "bad_date",
+        "bad_format",
+        "unknown_trial",
+        "missing_criteria_dir",
+        "show_unknown_trial",
+        "trials_bad_status",
+        "trials_bad_format",
+    ],
 )
 def test_bad_usage_exits_2_with_message_on_stderr(cli, args: list[str], message: str) -> None:
     run = cli(args)
@@ -102,15 +111,25 @@ def test_bad_patient_error_does_not_print_other_fields(cli, tmp_path: Path) -> N
 
 
 def test_bad_criteria_directory_reports_every_problem(cli, tmp_path: Path) -> None:
-    write(tmp_path, "a.yaml", "id: A\ntitle: t\ntype: interventional\nstatus: recruiting\n"
-          "conditions: [MDS]\nsource: {document: d}\ninclusion:\n"
-          "  - id: x\n    text: t\n    rule: {ecgo: {at_most: 2}}\n")
-    write(tmp_path, "b.yaml", "id: B\ntitle: t\ntype: interventional\nstatus: recruiting\n"
-          "conditions: [MDS]\nsource: {document: d}\ninclusion:\n"
-          "  - id: x\n    text: t\n    rule: {lab: {analyte: creatinine, at_most: 2, unit: mmHg}}\n")
+    write(
+        tmp_path,
+        "a.yaml",
+        "id: A\ntitle: t\ntype: interventional\nstatus: recruiting\n"
+        "conditions: [MDS]\nsource: {document: d}\ninclusion:\n"
+        "  - id: x\n    text: t\n    rule: {ecgo: {at_most: 2}}\n",
+    )
+    write(
+        tmp_path,
+        "b.yaml",
+        "id: B\ntitle: t\ntype: interventional\nstatus: recruiting\n"
+        "conditions: [MDS]\nsource: {document: d}\ninclusion:\n"
+        "  - id: x\n    text: t\n"
+        "    rule: {lab: {analyte: creatinine, at_most: 2, unit: mmHg}}\n",
+    )
     run = cli(["check", str(EXAMPLE), "--criteria", str(tmp_path)])
     assert run.code == 2
-    assert f"{tmp_path / 'a.yaml'}:10:11: unknown predicate 'ecgo'; did you mean 'ecog'?" in run.stderr
+    expected = f"{tmp_path / 'a.yaml'}:10:12: unknown predicate 'ecgo'; did you mean 'ecog'?"
+    assert expected in run.stderr
     assert f"{tmp_path / 'b.yaml'}:10:" in run.stderr and "unknown unit 'mmHg'" in run.stderr
 
 

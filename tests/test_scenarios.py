@@ -2,6 +2,7 @@
 
 Each case runs as its own test with its name as id, so ``pytest -k mds_creatinine_in_umol``
 runs one case. A case may patch top-level patient fields; ``null`` removes a field.
+Files are read with trialmatch's own YAML loader (``on``/``no`` stay strings).
 """
 
 from __future__ import annotations
@@ -11,11 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from trialmatch.criteria import load_catalogue
 from trialmatch.engine import evaluate_trial
 from trialmatch.patient import Patient
+from trialmatch.yamlio import load_document
 
 from .conftest import CRITERIA, ROOT
 
@@ -25,7 +26,7 @@ SCENARIOS = ROOT / "tests" / "scenarios"
 def _cases() -> list[Any]:
     out = []
     for f in sorted(SCENARIOS.glob("*.yaml")):
-        doc = yaml.safe_load(f.read_text("utf-8"))
+        doc = load_document(f).data
         for case in doc["cases"]:
             out.append(pytest.param(doc["trial"], doc["as_of"], case, id=case["name"]))
     return out
@@ -36,7 +37,7 @@ TRIALS = {t.trial.id: t for t in load_catalogue(CRITERIA)}
 
 
 def _patient(case: dict[str, Any]) -> Patient:
-    data = yaml.safe_load((ROOT / case["patient"]).read_text("utf-8"))
+    data = dict(load_document(ROOT / case["patient"]).data)
     for key, value in (case.get("patch") or {}).items():
         if value is None:
             data.pop(key, None)
@@ -64,8 +65,9 @@ def test_scenario(trial_id: str, as_of: Any, case: dict[str, Any]) -> None:
     unknown_ids = set(expected) - set(got)
     assert not unknown_ids, f"scenario names criteria the trial lacks: {unknown_ids}"
     wrong = {cid: (want, got[cid]) for cid, want in expected.items() if got[cid] != want}
-    reasons = {cid: next(c.reason for c in result.criteria if c.criterion_id == cid)
-               for cid in wrong}
+    reasons = {
+        cid: next(c.reason for c in result.criteria if c.criterion_id == cid) for cid in wrong
+    }
     assert not wrong, f"(expected, got): {wrong}; reasons: {reasons}"
     if "trial" in case["expect"]:
         assert result.verdict.value == case["expect"]["trial"]

@@ -31,6 +31,7 @@ from pydantic import (
 
 from trialmatch.errors import InputError, Problem
 from trialmatch.predicates import REGISTRY, Args, predicate_names
+from trialmatch.schema_errors import message_for
 from trialmatch.vocab import Vocabulary
 from trialmatch.yamlio import Document, load_document, require_mapping
 
@@ -208,6 +209,11 @@ class Trial(_Strict):
     inclusion: list[Criterion] = Field(default_factory=list)
     exclusion: list[Criterion] = Field(default_factory=list)
 
+    @field_validator("phase", mode="before")
+    @classmethod
+    def _phase_text(cls, v: Any) -> Any:
+        return str(v) if isinstance(v, int) and not isinstance(v, bool) else v
+
     @field_validator("start_date", "completion_date", mode="before")
     @classmethod
     def _date_text(cls, v: Any) -> Any:
@@ -247,21 +253,7 @@ def _message(err: dict[str, Any]) -> tuple[str, tuple[str, ...]]:
             keys = ", ".join(map(str, value))
             return f"a rule must have exactly one key (the predicate), found: {keys}", _ALL_TAGS
         return "a rule must be a mapping with one key (the predicate)", _ALL_TAGS
-    if kind == "extra_forbidden":
-        return f"unknown field '{err['loc'][-1]}'", ()
-    if kind == "missing":
-        return f"missing required field '{err['loc'][-1]}'", ()
-    if kind == "enum":
-        expected = ctx.get("expected", "")
-        return f"{err['msg'].split(' ', 1)[0]} value {err.get('input')!r} is not allowed", tuple(
-            e.strip(" '") for e in expected.replace(" or ", ", ").split(",")
-        )
-    if kind == "literal_error":
-        expected = ctx.get("expected", "")
-        return f"value {err.get('input')!r} is not allowed", tuple(
-            e.strip(" '") for e in expected.replace(" or ", ", ").split(",")
-        )
-    return str(err["msg"]), ()
+    return message_for(err)
 
 
 def _allowed_fields(model: type[BaseModel]) -> tuple[str, ...]:
@@ -345,9 +337,13 @@ def trial_from_document(doc: Document, vocab: Vocabulary) -> Trial:
         problems = []
         for err in exc.errors():
             message, allowed = _message(dict(err))
+            loc = tuple(err["loc"])
             if err["type"] == "extra_forbidden":
                 allowed = _extra_allowed(data, err["loc"])
-            problems.append(doc.problem(err["loc"], message, allowed))
+            value = err.get("input")
+            if err["type"] == "rule_node" and isinstance(value, dict) and len(value) == 1:
+                loc = (*loc, next(iter(value)))
+            problems.append(doc.problem(loc, message, allowed))
         raise InputError(_dedupe(problems)) from None
     problems = _vocab_problems(doc, trial, vocab)
     seen: dict[str, tuple[str, int]] = {}

@@ -22,7 +22,7 @@ from trialmatch.criteria import (
     NotNode,
     Trial,
 )
-from trialmatch.patient import Patient
+from trialmatch.patient import Attestation, Patient
 from trialmatch.predicates import REGISTRY, Context
 from trialmatch.results import (
     CriterionResult,
@@ -39,11 +39,13 @@ from trialmatch.vocab import Vocabulary
 
 @dataclass(frozen=True)
 class Outcome:
-    """A rule's verdict, the leaves that decided it, and every leaf seen."""
+    """A rule's verdict, the leaves that decided it, every leaf seen, and the date on which the
+    verdict would change if nothing else changed (None when unknown or never)."""
 
     verdict: Verdict
     deciding: tuple[Evidence, ...]
     leaves: tuple[Evidence, ...]
+    changes_on: dt.date | None = None
 
 
 def _open(outcomes: Sequence[Outcome]) -> Verdict:
@@ -55,11 +57,29 @@ def _open(outcomes: Sequence[Outcome]) -> Verdict:
     )
 
 
-def _combine(verdict: Verdict, children: Sequence[Outcome], deciding: Iterable[Outcome]) -> Outcome:
+def _first_change(outcomes: Sequence[Outcome]) -> dt.date | None:
+    """The verdict flips when any one of these flips."""
+    dates = [o.changes_on for o in outcomes if o.changes_on is not None]
+    return min(dates) if dates else None
+
+
+def _last_change(outcomes: Sequence[Outcome]) -> dt.date | None:
+    """The verdict flips only when every one of these has flipped."""
+    dates = [o.changes_on for o in outcomes]
+    return max(d for d in dates if d is not None) if dates and None not in dates else None
+
+
+def _combine(
+    verdict: Verdict,
+    children: Sequence[Outcome],
+    deciding: Sequence[Outcome],
+    changes_on: dt.date | None = None,
+) -> Outcome:
     return Outcome(
         verdict,
         tuple(e for o in deciding for e in o.deciding),
         tuple(e for o in children for e in o.leaves),
+        changes_on,
     )
 
 
@@ -71,28 +91,27 @@ def evaluate_rule(node: BaseModel, ctx: Context) -> Outcome:
     ``not``: swaps met and not met. ``at_least``: met when n children are met, not met when
     too few could still be met.
     """
-    if isinstance(node, AllNode):
-        kids = [evaluate_rule(c, ctx) for c in node.all]
-        if any(k.verdict is Verdict.not_met for k in kids):
-            return _combine(
-                Verdict.not_met, kids, [k for k in kids if k.verdict is Verdict.not_met]
-            )
-        if all(k.verdict is Verdict.met for k in kids):
-            return _combine(Verdict.met, kids, kids)
-        return _combine(_open(kids), kids, [k for k in kids if k.verdict is not Verdict.met])
-    if isinstance(node, AnyNode):
-        kids = [evaluate_rule(c, ctx) for c in node.any]
-        if any(k.verdict is Verdict.met for k in kids):
-            return _combine(Verdict.met, kids, [k for k in kids if k.verdict is Verdict.met])
-        if all(k.verdict is Verdict.not_met for k in kids):
-            return _combine(Verdict.not_met, kids, kids)
-        return _combine(_open(kids), kids, [k for k in kids if k.verdict is not Verdict.not_met])
+    if isinstance(node, AllNode | AnyNode):
+        is_all = isinstance(node, AllNode)
+        kids = [
+            evaluate_rule(c, ctx) for c in (node.all if isinstance(node, AllNode) else node.any)
+        ]
+        # For `all`, not met decides; for `any`, met decides.
+        decisive, other = (
+            (Verdict.not_met, Verdict.met) if is_all else (Verdict.met, Verdict.not_met)
+        )
+        hits = [k for k in kids if k.verdict is decisive]
+        if hits:
+            return _combine(decisive, kids, hits, _last_change(hits))
+        if all(k.verdict is other for k in kids):
+            return _combine(other, kids, kids, _first_change(kids))
+        return _combine(_open(kids), kids, [k for k in kids if k.verdict is not other])
     if isinstance(node, NotNode):
         kid = evaluate_rule(node.not_, ctx)
         flipped = {Verdict.met: Verdict.not_met, Verdict.not_met: Verdict.met}.get(
             kid.verdict, kid.verdict
         )
-        return Outcome(flipped, kid.deciding, kid.leaves)
+        return Outcome(flipped, kid.deciding, kid.leaves, kid.changes_on)
     if isinstance(node, AtLeastNode):
         kids = [evaluate_rule(c, ctx) for c in node.at_least.of]
         n = node.at_least.n
@@ -107,7 +126,7 @@ def evaluate_rule(node: BaseModel, ctx: Context) -> Outcome:
         return _combine(_open(undecided), kids, undecided)
     name = next(iter(type(node).model_fields))
     evidence = REGISTRY[name].evaluate(getattr(node, name), ctx)
-    return Outcome(evidence.verdict, (evidence,), (evidence,))
+    return Outcome(evidence.verdict, (evidence,), (evidence,), evidence.changes_on)
 
 
 def describe_rule(node: BaseModel) -> str:
@@ -170,9 +189,11 @@ def evaluate_criterion(
     if verdict is Verdict.unknown:
         missing = tuple(dict.fromkeys(m for e in outcome.deciding for m in e.missing))
     attestation = None
+    attestation_used = False
     att = _attestation(ctx.patient, trial.id, criterion.id)
     if att is not None:
         if verdict in (Verdict.unknown, Verdict.needs_review):
+            attestation_used = True
             verdict = Verdict.met if att.holds else Verdict.not_met
             attestation = (
                 f"attested by {att.by} on {att.on}: "
@@ -185,7 +206,6 @@ def evaluate_criterion(
             attestation = (
                 f"attestation by {att.by} on {att.on} not used: the data decide this criterion"
             )
-    changes = [e.changes_on for e in outcome.deciding if e.changes_on is not None]
     return CriterionResult(
         trial_id=trial.id,
         criterion_id=criterion.id,
@@ -196,13 +216,13 @@ def evaluate_criterion(
         encoding=encoding,
         evidence=outcome.leaves,
         missing=missing,
-        changes_on=min(changes) if changes and attestation is None else None,
+        changes_on=None if attestation_used else outcome.changes_on,
         attestation=attestation,
         review_reason=review_reason,
     )
 
 
-def _attestation(patient: Patient, trial_id: str, criterion_id: str):  # type: ignore[no-untyped-def]
+def _attestation(patient: Patient, trial_id: str, criterion_id: str) -> Attestation | None:
     matches = [
         a for a in patient.attestations if a.trial == trial_id and a.criterion == criterion_id
     ]

@@ -12,9 +12,19 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from trialmatch.errors import InputError
+from trialmatch.schema_errors import message_for
 from trialmatch.yamlio import Document, load_document, require_mapping
 
 
@@ -80,7 +90,7 @@ Response = Annotated[
 class ValueWithDate(_Strict):
     """A value with the date it was assessed."""
 
-    value: int
+    value: StrictInt
     date: dt.date | None = None
 
 
@@ -88,7 +98,7 @@ class Finding(_Strict):
     """A cytogenetic or molecular finding. ``present: false`` records a negative result."""
 
     name: str
-    present: bool = True
+    present: StrictBool = True
     date: dt.date | None = None
 
 
@@ -146,7 +156,7 @@ class Therapy(_Strict):
     )
     start: dt.date | None = None
     end: dt.date | None = None
-    ongoing: bool | None = None
+    ongoing: StrictBool | None = None
     line: int | None = Field(None, ge=1)
     setting: Setting | None = None
     cycles: int | None = Field(None, ge=0)
@@ -210,8 +220,8 @@ class PriorMalignancy(_Strict):
     disease_free_since: dt.date | None = Field(
         None, description="absent = not disease-free or unknown"
     )
-    curative_intent: bool | None = None
-    in_remission: bool | None = None
+    curative_intent: StrictBool | None = None
+    in_remission: StrictBool | None = None
 
 
 class Hypersensitivity(_Strict):
@@ -236,7 +246,7 @@ class Attestation(_Strict):
 
     trial: str
     criterion: str
-    holds: bool
+    holds: StrictBool
     by: str
     on: dt.date
     note: str | None = None
@@ -253,9 +263,9 @@ class Patient(_Strict):
     birth_date: dt.date | None = None
     age: int | None = Field(None, ge=0, le=130, description="age in years at the screening date")
     sex: Sex | None = None
-    pregnant: bool | None = None
-    breastfeeding: bool | None = None
-    childbearing_potential: bool | None = None
+    pregnant: StrictBool | None = None
+    breastfeeding: StrictBool | None = None
+    childbearing_potential: StrictBool | None = None
     diagnoses: list[Diagnosis] | None = None
     ecog: ValueWithDate | None = None
     labs: list[Lab] | None = None
@@ -290,16 +300,7 @@ def patient_from_document(doc: Document) -> Patient:
     try:
         return Patient.model_validate(data)
     except ValidationError as exc:
-        raise InputError([doc.problem(e["loc"], _message(e)) for e in exc.errors()]) from None
-
-
-def _message(err: Any) -> str:
-    loc = ".".join(str(p) for p in err["loc"])
-    if err["type"] == "extra_forbidden":
-        return f"unknown field '{err['loc'][-1]}'"
-    if err["type"] == "missing":
-        return f"missing required field '{loc}'"
-    return f"{loc}: {err['msg']}" if loc else err["msg"]
+        raise InputError([doc.problem(e["loc"], *message_for(e)) for e in exc.errors()]) from None
 
 
 def load_patient(path: Path | str) -> Patient:

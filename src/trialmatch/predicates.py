@@ -10,13 +10,14 @@ names, so a typo fails at load time.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from trialmatch.patient import Lab, Patient, Setting, Sex, Therapy, TherapyOutcome
 from trialmatch.results import Evidence, Verdict
@@ -56,8 +57,6 @@ def age_on(birth: dt.date, day: dt.date) -> int:
     """
     return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
-
-DAYS_PER_MONTH = 365.25 / 12
 
 # ----------------------------------------------------------------------------------------------
 # Argument models
@@ -175,7 +174,9 @@ class LabArgs(Bounds):
     unit: str | None = None
     relative_to: Literal["uln"] | None = None
     max_age_days: int | None = Field(None, ge=0)
-    derive: bool = Field(True, description="derive the value (Cockcroft-Gault) when not measured")
+    derive: StrictBool = Field(
+        True, description="derive the value (Cockcroft-Gault) when not measured"
+    )
 
     @model_validator(mode="after")
     def _unit_or_uln(self) -> LabArgs:
@@ -314,9 +315,9 @@ class PriorMalignancyArgs(Args):
     years: float = Field(gt=0)
     measure: Measure
     elapsed: Literal["at_least", "more_than"] = "at_least"
-    require_curative_intent: bool = False
+    require_curative_intent: StrictBool = False
     except_conditions: list[str] = Field(default_factory=list)
-    exception_requires_curative_treatment: bool = False
+    exception_requires_curative_treatment: StrictBool = False
 
     def vocabulary_refs(self) -> list[tuple[tuple[str | int, ...], str, str]]:
         return [
@@ -353,7 +354,7 @@ class PregnancyArgs(Args):
 class ChildbearingArgs(Args):
     """The patient is (``is: true``) or is not of childbearing potential."""
 
-    is_: bool = Field(alias="is")
+    is_: StrictBool = Field(alias="is")
 
 
 class HypersensitivityArgs(DrugFilter):
@@ -409,21 +410,17 @@ class Context:
     patient: Patient
     as_of: dt.date
     vocab: Vocabulary
-    _therapy_drugs: dict[int, frozenset[str] | None] = field(default_factory=dict)
+    _therapy_drugs: dict[int, frozenset[str]] = field(default_factory=dict)
 
-    def therapy_drugs(self, therapy: Therapy) -> frozenset[str] | None:
-        """The drug ids in a therapy, or None when any of its terms is not in the vocabulary."""
+    def therapy_drugs(self, therapy: Therapy) -> frozenset[str]:
+        """The drug ids of a therapy's terms that are in the vocabulary (regimens expanded);
+        see :meth:`unresolved_therapy_terms` for the rest."""
         key = id(therapy)
         if key not in self._therapy_drugs:
             found: set[str] = set()
-            ok = True
             for term in [*therapy.drugs, *([therapy.regimen] if therapy.regimen else [])]:
-                ids = self.vocab.drug_ids(term)
-                if ids is None:
-                    ok = False
-                else:
-                    found |= ids
-            self._therapy_drugs[key] = frozenset(found) if ok else None
+                found |= self.vocab.drug_ids(term) or set()
+            self._therapy_drugs[key] = frozenset(found)
         return self._therapy_drugs[key]
 
     def unresolved_therapy_terms(self, therapy: Therapy) -> list[str]:
@@ -486,6 +483,14 @@ def eval_age(args: AgeArgs, ctx: Context) -> Evidence:
     """Age at the screening date, from the birth date (or the recorded age)."""
     p = ctx.patient
     want = args.describe("years")
+    if p.birth_date is not None and p.birth_date > ctx.as_of:
+        return _ev(
+            "age",
+            Verdict.unknown,
+            f"birth date {p.birth_date} is after the screening date {ctx.as_of}",
+            threshold=want,
+            missing=("birth date (correct)",),
+        )
     if p.birth_date is not None:
         age = age_on(p.birth_date, ctx.as_of)
         ok = args.holds(age)
@@ -642,13 +647,17 @@ def eval_diagnosis(args: DiagnosisArgs, ctx: Context) -> Evidence:
     unresolved: list[str] = []
     no_class: list[str] = []
     others: list[str] = []
+    broader: list[str] = []
     for d in diagnoses:
         cid, shown = _diagnosis_condition(d, vocab)
         if cid is None:
             unresolved.append(shown)
             continue
         if not vocab.condition_is_a(cid, target):
-            others.append(shown)
+            if vocab.condition_is_a(target, cid):
+                broader.append(shown)  # e.g. "lymphoma" when T-cell lymphoma is asked for
+            else:
+                others.append(shown)
             continue
         if args.classification_in:
             if d.classification is None:
@@ -676,6 +685,14 @@ def eval_diagnosis(args: DiagnosisArgs, ctx: Context) -> Evidence:
             f"cannot tell whether it is {want}",
             threshold=want,
             missing=(f"diagnosis term in the vocabulary (not {unresolved[0]!r})",),
+        )
+    if broader:
+        return _ev(
+            "diagnosis",
+            Verdict.unknown,
+            f"diagnosis {broader[0]} is broader than {want}; the subtype is not recorded",
+            threshold=want,
+            missing=("diagnosis subtype",),
         )
     if no_class:
         return _ev(
@@ -710,6 +727,8 @@ def eval_finding(args: FindingArgs, ctx: Context) -> Evidence:
             name, present, date = (
                 (f, True, None) if isinstance(f, str) else (f.name, f.present, f.date)
             )
+            if date is not None and date > ctx.as_of:
+                continue  # not yet known on the screening date
             if _finding_key(name) in keys:
                 if present:
                     return _ev(
@@ -758,7 +777,15 @@ def eval_risk_score(args: RiskScoreArgs, ctx: Context) -> Evidence:
             missing=(f"{args.system} score",),
         )
     latest = _latest_before(scores, ctx.as_of)
-    s = latest[0] if latest else scores[0]
+    if not latest:
+        return _ev(
+            "risk_score",
+            Verdict.unknown,
+            f"{args.system} score is dated after the screening date",
+            threshold=want,
+            missing=(f"{args.system} score",),
+        )
+    s = latest[0]
     ok = normalise(s.category) in {normalise(c) for c in args.category_in}
     return _ev(
         "risk_score",
@@ -866,8 +893,10 @@ def _cockcroft_gault(args: LabArgs, ctx: Context, want: str) -> Evidence:
         else:
             inputs[lab_id] = _Value(conv, unit, r.date, f"{_fmt(r.value)} {r.unit}")
     age: int | None = None
-    if p.birth_date is not None:
+    if p.birth_date is not None and p.birth_date <= ctx.as_of:
         age = age_on(p.birth_date, ctx.as_of)
+    elif p.birth_date is not None:
+        missing.append("birth date (correct)")
     elif p.age is not None:
         age = p.age
     else:
@@ -892,7 +921,19 @@ def _cockcroft_gault(args: LabArgs, ctx: Context, want: str) -> Evidence:
         f"(72 × {_fmt(scr.value)} mg/dL){sex_part} = {crcl:.1f} mL/min"
     )
     dates = [d for d in (scr.date, wt.date) if d is not None]
-    ok = args.holds(crcl)
+    unit = args.unit or "mL/min"
+    value = vocab.convert("creatinine_clearance", crcl, "mL/min", unit)
+    if value is None:  # the loader rejects unknown units; kept for safety
+        return _ev(
+            "lab",
+            Verdict.unknown,
+            f"cannot express creatinine clearance in {unit}",
+            threshold=want,
+            missing=("creatinine clearance",),
+        )
+    if unit != "mL/min":
+        formula += f" = {_fmt(value)} {unit}"
+    ok = args.holds(value)
     return _ev(
         "lab",
         _tri(ok),
@@ -1075,18 +1116,12 @@ def eval_prior_therapy(args: PriorTherapyArgs, ctx: Context) -> Evidence:
         if t.start is not None and t.start > ctx.as_of:
             continue
         applies = _indication_applies(ctx, t, args.for_condition)
-        drugs = ctx.therapy_drugs(t)
         if applies is False:
             continue
-        if drugs is None:
-            if not args.drugs and not args.classes:
-                drugs = frozenset()
-            else:
-                open_reasons.append(
-                    f"{', '.join(ctx.unresolved_therapy_terms(t))} not in the vocabulary"
-                )
-                continue
-        if not _filter_matches(ctx.vocab, args, drugs):
+        if not _filter_matches(ctx.vocab, args, ctx.therapy_drugs(t)):
+            unresolved = ctx.unresolved_therapy_terms(t)
+            if unresolved:
+                open_reasons.append(f"{', '.join(unresolved)} not in the vocabulary")
             continue
         if applies is None:
             open_reasons.append(f"indication {t.indication!r} not in the vocabulary")
@@ -1129,20 +1164,39 @@ def eval_prior_therapy(args: PriorTherapyArgs, ctx: Context) -> Evidence:
     )
 
 
-def _interval_days(spans: list[tuple[dt.date, dt.date]]) -> int:
-    """Days covered by the union of inclusive date spans."""
-    total = 0
-    cur: tuple[dt.date, dt.date] | None = None
+def merge_spans(spans: list[tuple[dt.date, dt.date]]) -> list[tuple[dt.date, dt.date]]:
+    """The union of inclusive date spans as disjoint spans (touching spans are joined)."""
+    merged: list[tuple[dt.date, dt.date]] = []
     for s, e in sorted(spans):
-        if cur is None or s > cur[1]:
-            if cur is not None:
-                total += (cur[1] - cur[0]).days + 1
-            cur = (s, e)
+        if merged and s <= merged[-1][1] + dt.timedelta(days=1):
+            merged[-1] = (merged[-1][0], max(merged[-1][1], e))
         else:
-            cur = (cur[0], max(cur[1], e))
-    if cur is not None:
-        total += (cur[1] - cur[0]).days + 1
-    return total
+            merged.append((s, e))
+    return merged
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """``day`` plus calendar months, clamped to the month's last day (31 Jan + 1 = 28/29 Feb)."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    last = calendar.monthrange(year, month)[1]
+    return dt.date(year, month, min(day.day, last))
+
+
+def calendar_months(first: dt.date, last: dt.date) -> float:
+    """Calendar months covered by the inclusive span ``first``..``last``: whole months, then the
+    remaining days as a fraction of the following month.
+
+    >>> calendar_months(dt.date(2024, 1, 1), dt.date(2024, 9, 30))
+    9.0
+    """
+    end = last + dt.timedelta(days=1)
+    whole = (end.year - first.year) * 12 + end.month - first.month
+    while whole > 0 and add_months(first, whole) > end:
+        whole -= 1
+    anchor = add_months(first, whole)
+    rest = (end - anchor).days
+    return whole + rest / calendar.monthrange(anchor.year, anchor.month)[1]
 
 
 @predicate("cumulative_exposure", ExposureArgs)
@@ -1166,11 +1220,10 @@ def eval_exposure(args: ExposureArgs, ctx: Context) -> Evidence:
     problems: list[str] = []
     courses: list[str] = []
     for t in therapies:
-        drugs = ctx.therapy_drugs(t)
-        if drugs is None:
-            problems.append(f"{', '.join(ctx.unresolved_therapy_terms(t))} not in the vocabulary")
-            continue
-        if not drugs & wanted:
+        if not ctx.therapy_drugs(t) & wanted:
+            unresolved = ctx.unresolved_therapy_terms(t)
+            if unresolved:
+                problems.append(f"{', '.join(unresolved)} not in the vocabulary")
             continue
         if t.start is not None and t.start > ctx.as_of:
             continue
@@ -1188,19 +1241,22 @@ def eval_exposure(args: ExposureArgs, ctx: Context) -> Evidence:
             problems.append(f"{_therapy_label(t)}: start or end date not recorded")
             continue
         spans.append((t.start, min(end, ctx.as_of)))
-    days = _interval_days(spans)
+    merged = merge_spans(spans)
+    days = sum((e - s).days + 1 for s, e in merged)
+    months = sum(calendar_months(s, e) for s, e in merged)
     amount = (
         float(cycles)
         if args.unit == "cycles"
-        else (days / DAYS_PER_MONTH if args.unit == "months" else float(days))
+        else (months if args.unit == "months" else float(days))
     )
-    shown = f"{_fmt(round(amount, 1))} {args.unit}"
+    shown = f"{_fmt(round(amount, 2))} {args.unit}"
     if problems:
-        # Known exposure may already exceed an upper limit whatever the missing part adds.
-        upper_broken = any(
-            sym in ("≤", "<") and not _compare(amount, sym, v) for sym, v in args.bounds()
-        )
-        if not upper_broken:
+        # The known part is a lower bound on the true exposure: it decides the verdict when it
+        # already breaks an upper limit, or meets every limit and all of them are lower ones.
+        bounds = args.bounds()
+        upper_broken = any(sym in ("≤", "<") and not _compare(amount, sym, v) for sym, v in bounds)
+        lower_only_met = all(sym in ("≥", ">") for sym, _ in bounds) and args.holds(amount)
+        if not upper_broken and not lower_only_met:
             return _ev(
                 "cumulative_exposure",
                 Verdict.unknown,
@@ -1217,9 +1273,7 @@ def eval_exposure(args: ExposureArgs, ctx: Context) -> Evidence:
         f"{shown} on {name} ({detail}); needs {args.describe(args.unit)}",
         observed=shown,
         threshold=want,
-        converted=f"{days} days = {days / DAYS_PER_MONTH:.1f} months"
-        if args.unit == "months"
-        else None,
+        converted=f"{days} days = {months:.2f} calendar months" if args.unit == "months" else None,
     )
 
 
@@ -1253,14 +1307,11 @@ def eval_therapy_except(args: TherapyExceptArgs, ctx: Context) -> Evidence:
             continue
         if t.setting is not None and t.setting in args.except_settings:
             continue
-        drugs = ctx.therapy_drugs(t)
-        if drugs is None:
-            open_reasons.append(
-                f"{', '.join(ctx.unresolved_therapy_terms(t))} not in the vocabulary"
-            )
-            continue
-        outside = [d for d in drugs if not vocab.drug_in(d, exc_drugs, exc_classes)]
+        outside = [d for d in ctx.therapy_drugs(t) if not vocab.drug_in(d, exc_drugs, exc_classes)]
         if not outside:
+            unresolved = ctx.unresolved_therapy_terms(t)
+            if unresolved:
+                open_reasons.append(f"{', '.join(unresolved)} not in the vocabulary")
             continue
         if applies is None:
             open_reasons.append(f"indication {t.indication!r} not in the vocabulary")
@@ -1318,6 +1369,16 @@ def eval_response(args: ResponseArgs, ctx: Context) -> Evidence:
         )
     cat = response_category(s.response)
     observed = f"{s.response}" + (f" by {s.assessed_by}" if s.assessed_by else "")
+    if s.date is not None and s.date > ctx.as_of:
+        return _ev(
+            "response",
+            Verdict.unknown,
+            f"disease status dated {s.date}, after the screening date",
+            observed=observed,
+            observed_date=s.date,
+            threshold=want,
+            missing=("current disease status (response)",),
+        )
     if cat is None:
         return _ev(
             "response",
@@ -1620,11 +1681,19 @@ def eval_hypersensitivity(args: HypersensitivityArgs, ctx: Context) -> Evidence:
         class_id = vocab.class_id(h.agent)
         hit = False
         if drug_ids is not None:
-            hit = any(vocab.drug_in(d, wanted, classes) for d in drug_ids)
+            hits = [vocab.drug_in(d, wanted, classes) for d in drug_ids]
+            if vocab.is_regimen(h.agent) and any(hits) and not all(hits):
+                unknown.append(
+                    f"reaction to the regimen {h.agent!r}: which drug caused it is not recorded"
+                )
+                continue
+            hit = any(hits)
         elif class_id is not None:
-            # A class hypersensitivity covers a wanted drug in it, or a wanted (sub)class.
-            hit = any(class_id in vocab.drug_classes(d) for d in wanted) or bool(
-                {class_id} & classes or any(c in vocab.class_ancestors(class_id) for c in classes)
+            # A class hypersensitivity covers a wanted drug in it, and a wanted class that
+            # contains it or is contained in it.
+            hit = any(class_id in vocab.drug_classes(d) for d in wanted) or any(
+                c in vocab.class_ancestors(class_id) or class_id in vocab.class_ancestors(c)
+                for c in classes
             )
         else:
             unknown.append(f"{h.agent!r} is not in the vocabulary")
@@ -1655,6 +1724,17 @@ def eval_hypersensitivity(args: HypersensitivityArgs, ctx: Context) -> Evidence:
         observed=seen,
         threshold=want,
     )
+
+
+def hla_locus(name: str) -> str:
+    """Canonical HLA locus name: ``C``, ``hla-c`` and ``HLA C`` are all ``HLA-C``.
+
+    >>> hla_locus("c"), hla_locus("HLA-DQB1")
+    ('HLA-C', 'HLA-DQB1')
+    """
+    core = normalise(name).upper().replace(" ", "")
+    core = core.removeprefix("HLA")
+    return f"HLA-{core}"
 
 
 @predicate("donor", DonorArgs)
@@ -1692,8 +1772,8 @@ def eval_donor(args: DonorArgs, ctx: Context) -> Evidence:
         if not d.mismatched_loci:
             unknown = True
             continue
-        allowed = {normalise(x) for x in m.mismatched_locus_in}
-        if all(normalise(x) in allowed for x in d.mismatched_loci):
+        allowed = {hla_locus(x) for x in m.mismatched_locus_in}
+        if all(any(hla_locus(x).startswith(a) for a in allowed) for x in d.mismatched_loci):
             return _ev("donor", Verdict.met, f"{shown}", observed=shown, threshold=want)
     if unknown:
         return _ev(
@@ -1804,9 +1884,9 @@ def eval_transfusion(args: TransfusionArgs, ctx: Context) -> Evidence:
             threshold=want,
             missing=("therapy history",),
         )
-    courses = [t for t in p.therapies if (ctx.therapy_drugs(t) or frozenset()) & wanted]
+    courses = [t for t in p.therapies if ctx.therapy_drugs(t) & wanted]
     if not courses:
-        unresolved = [t for t in p.therapies if ctx.therapy_drugs(t) is None]
+        unresolved = [t for t in p.therapies if ctx.unresolved_therapy_terms(t)]
         if unresolved:
             return _ev(
                 "transfusion",
@@ -1828,9 +1908,18 @@ def eval_transfusion(args: TransfusionArgs, ctx: Context) -> Evidence:
         x for x in p.transfusions if normalise(x.product) in {"rbc", "red cells", "red blood cells"}
     ]
     open_: list[str] = []
+    needed: list[str] = []
     for t in courses:
+        if (
+            args.when == "at_end"
+            and t.end is None
+            and (t.ongoing or t.outcome is TherapyOutcome.ongoing)
+        ):
+            continue  # still on the drug: it has not been stopped
         if t.start is None or (args.when == "at_end" and t.end is None):
-            open_.append(f"{_therapy_label(t)}: dates not recorded")
+            which = "start date" if t.start is None else "end date"
+            open_.append(f"{_therapy_label(t)}: {which} not recorded")
+            needed.append(f"{which} of the {name} course")
             continue
         if args.when == "before_start":
             day = t.start - dt.timedelta(days=1)
@@ -1843,6 +1932,7 @@ def eval_transfusion(args: TransfusionArgs, ctx: Context) -> Evidence:
             hits = [x for x in periods if x.start <= end and (x.end is None or x.end >= t.start)]
         if not hits:
             open_.append(f"no transfusion status recorded {when} {_therapy_label(t)}")
+            needed.append("RBC transfusion history")
             continue
         if any(x.status == args.status for x in hits):
             x = next(x for x in hits if x.status == args.status)
@@ -1860,7 +1950,7 @@ def eval_transfusion(args: TransfusionArgs, ctx: Context) -> Evidence:
             Verdict.unknown,
             "; ".join(open_),
             threshold=want,
-            missing=("RBC transfusion history",),
+            missing=tuple(dict.fromkeys(needed)),
         )
     return _ev(
         "transfusion",

@@ -304,6 +304,11 @@ class Vocabulary:
             return frozenset(self.regimens[self._regimen_terms[key]].drugs)
         return None
 
+    def is_regimen(self, term: str) -> bool:
+        """Whether a term names a regimen (several drugs) rather than one drug."""
+        key = normalise(term)
+        return key not in self._drug_terms and key in self._regimen_terms
+
     def class_id(self, term: str) -> str | None:
         """The drug class a term stands for, or None."""
         return self._class_terms.get(normalise(term))

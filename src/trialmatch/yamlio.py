@@ -91,7 +91,7 @@ def _walk(
                     )
                 )
                 continue
-            key = loader.construct_object(key_node, deep=True)
+            key = _scalar(loader, key_node, problems, file)
             if not isinstance(key, str | int):
                 key = str(key)
             pos = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
@@ -107,7 +107,17 @@ def _walk(
             out[(*path, index)] = (item.start_mark.line + 1, item.start_mark.column + 1)
             items.append(_walk(loader, item, (*path, index), out, problems, file))
         return items
-    return loader.construct_object(node, deep=True)
+    return _scalar(loader, node, problems, file)
+
+
+def _scalar(loader: _StrictLoader, node: yaml.Node, problems: list[Problem], file: str) -> Any:
+    """Construct a scalar; an impossible value (such as 2021-02-30) becomes a problem."""
+    try:
+        return loader.construct_object(node, deep=True)
+    except (ValueError, OverflowError) as exc:
+        line, col = node.start_mark.line + 1, node.start_mark.column + 1
+        problems.append(Problem(file, line, col, f"invalid value {node.value!r}: {exc}"))
+        return node.value
 
 
 def parse_yaml(text: str, path: str) -> Document:

@@ -1,0 +1,42 @@
+"""Turn pydantic validation errors into short messages with the allowed values."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _field(loc: tuple[Any, ...]) -> str:
+    """Dotted path of a location, tags of tagged unions folded: ``labs.0.value``."""
+    parts: list[str] = []
+    for p in loc:
+        if not parts or parts[-1] != str(p):
+            parts.append(str(p))
+    return ".".join(parts) if parts else "value"
+
+
+def _expected(text: str) -> tuple[str, ...]:
+    return tuple(e.strip(" '") for e in text.replace(" or ", ", ").split(",") if e.strip(" '"))
+
+
+def message_for(err: Any) -> tuple[str, tuple[str, ...]]:
+    """(message, allowed values) for one pydantic error.
+
+    >>> message_for({"type": "extra_forbidden", "loc": ("a", "sexx"), "msg": "", "input": 1})
+    ("unknown field 'sexx'", ())
+    """
+    kind = err["type"]
+    ctx = err.get("ctx") or {}
+    loc = tuple(err["loc"])
+    value = err.get("input")
+    if kind == "extra_forbidden":
+        return f"unknown field '{loc[-1]}'", ()
+    if kind == "missing":
+        return f"missing required field '{loc[-1] if loc else ''}'", ()
+    if kind in ("enum", "literal_error"):
+        return f"{_field(loc)}: {value!r} is not allowed", _expected(ctx.get("expected", ""))
+    message = str(err["msg"])
+    if message.startswith("Value error, "):
+        message = message[len("Value error, ") :]
+    if not isinstance(value, dict | list) and kind not in ("value_error", "assertion_error"):
+        message = f"{message} (got {value!r})"
+    return f"{_field(loc)}: {message}", ()
