@@ -39,7 +39,7 @@ COMBINATORS = ("all", "any", "not", "at_least")
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
 
 def _rule_tag(value: Any) -> str | None:
@@ -118,8 +118,8 @@ else:
         ),
     ]
 
-for _model in (AllNode, AnyNode, NotNode, AtLeastArgs, AtLeastNode):
-    _model.model_rebuild()
+# Models are built on first use (defer_build): start-up stays fast, and the forward
+# references to Rule resolve then.
 
 
 class Phase(StrEnum):

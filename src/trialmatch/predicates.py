@@ -65,7 +65,7 @@ def age_on(birth: dt.date, day: dt.date) -> int:
 class Args(BaseModel):
     """Base of every predicate's arguments: strict, frozen."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
     def vocabulary_refs(self) -> list[tuple[tuple[str | int, ...], str, str]]:
         """(location, kind, term) for every vocabulary term the arguments name."""

@@ -38,18 +38,48 @@ _StrictLoader.add_implicit_resolver(
 )
 
 
+class _FastLoader(_StrictLoader):
+    """The strict loader without position tracking; any irregularity (a duplicate key, an
+    impossible value) makes :func:`parse_yaml` redo the parse slowly to report it precisely."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        keys = [k.value for k, _ in node.value if isinstance(k, yaml.ScalarNode)]
+        if len(keys) != len(set(keys)) or any(
+            k.tag == "tag:yaml.org,2002:merge" for k, _ in node.value
+        ):
+            raise _Irregular
+        return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return]
+
+
+class _Irregular(Exception):
+    """Raised by the fast loader when the careful parse must report a problem."""
+
+
 @dataclass
 class Document:
-    """A parsed file: its data and the (line, column) of every key or item, 1-based."""
+    """A parsed file: its data and the (line, column) of every key or item, 1-based.
+
+    Positions are computed on first use (only errors need them), from the kept text.
+    """
 
     path: str
     data: Any
-    positions: dict[PathKey, tuple[int, int]]
+    _positions: dict[PathKey, tuple[int, int]] | None = None
+    text: str | None = None
+
+    @property
+    def positions(self) -> dict[PathKey, tuple[int, int]]:
+        """(line, column) of every key and list item, keyed by path."""
+        if self._positions is None:
+            self._positions = _careful_parse(self.text or "", self.path)[1]
+        return self._positions
 
     def locate(self, loc: Sequence[str | int]) -> tuple[int | None, int | None]:
         """Line and column for a pydantic-style location, skipping parts that are not keys.
 
         >>> doc = Document("f", {"a": [1]}, {(): (1, 1), ("a",): (1, 1), ("a", 0): (2, 3)})
+        >>> doc.locate(("a", 0))
+        (2, 3)
         >>> doc.locate(("a", 0, "tagname"))
         (2, 3)
         """
@@ -126,6 +156,21 @@ def parse_yaml(text: str, path: str) -> Document:
     >>> parse_yaml("a: no\\nb: true\\n", "x.yaml").data
     {'a': 'no', 'b': True}
     """
+    loader = _FastLoader(text)
+    try:
+        data = loader.get_single_data()
+    except (_Irregular, yaml.YAMLError, ValueError, OverflowError):
+        data, positions = _careful_parse(text, path)
+        return Document(path, data, positions, text)
+    finally:
+        loader.dispose()
+    if data is None:
+        raise InputError.single(path, "the file is empty", 1, 1)
+    return Document(path, data, None, text)
+
+
+def _careful_parse(text: str, path: str) -> tuple[Any, dict[PathKey, tuple[int, int]]]:
+    """Parse keeping every position; raise :class:`InputError` with every problem found."""
     loader = _StrictLoader(text)
     problems: list[Problem] = []
     try:
@@ -148,7 +193,7 @@ def parse_yaml(text: str, path: str) -> Document:
         loader.dispose()
     if problems:
         raise InputError(problems)
-    return Document(path, data, positions)
+    return data, positions
 
 
 def load_document(path: Path | str) -> Document:
