@@ -9,6 +9,7 @@ produces "did you mean" hints.
 from __future__ import annotations
 
 import io
+import shutil
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -120,7 +121,8 @@ def render_table(found: Sequence[Listed]) -> str:
     from rich.table import Table
 
     buf = io.StringIO()
-    console = Console(file=buf, width=160, no_color=True, highlight=False)
+    width = shutil.get_terminal_size((100, 24)).columns
+    console = Console(file=buf, width=width, no_color=True, highlight=False)
     if not found:
         console.print("no matching trials")
         return buf.getvalue()
