@@ -9,8 +9,8 @@ produces "did you mean" hints.
 from __future__ import annotations
 
 import io
-import shutil
 import json
+import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 
