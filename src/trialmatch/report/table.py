@@ -33,25 +33,30 @@ def build(report: CheckReport, console: Console) -> None:
         f"(trialmatch {report.version})"
     )
     summary = Table(title="Summary", title_justify="left")
-    for col in ("trial", "verdict", "passed", "failed", "unknown", "review", "title"):
-        summary.add_column(
-            col, justify="right" if col in ("passed", "failed", "unknown", "review") else "left"
-        )
+    summary.add_column("trial", no_wrap=True)
+    summary.add_column("verdict", no_wrap=True)
+    for col in ("passed", "failed", "unknown", "review"):
+        summary.add_column(col, justify="right")
+    with_title = console.width >= 110  # the title also heads each trial's own table
+    if with_title:
+        summary.add_column("title")
     for r in report.results:
         n = r.counts
-        summary.add_row(
+        cells: list[str | Text] = [
             r.trial_id,
             Text(VERDICT_TEXT[r.verdict.value], _TRIAL_STYLE[r.verdict]),
             str(n["passed"]),
             str(n["failed"]),
             str(n["unknown"]),
             str(n["review"]),
-            r.title,
-        )
+        ]
+        if with_title:
+            cells.append(r.title if len(r.title) <= 60 else r.title[:59] + "…")
+        summary.add_row(*cells)
     console.print(summary)
     for r in report.results:
         t = Table(
-            title=f"{r.trial_id}: {VERDICT_TEXT[r.verdict.value]}",
+            title=f"{r.trial_id}: {VERDICT_TEXT[r.verdict.value]} — {r.title}",
             title_justify="left",
             show_lines=True,
         )
