@@ -1,0 +1,31 @@
+"""Stages do not leak: the engine never imports the CLI or terminal libraries."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+ENGINE = ["trialmatch.engine", "trialmatch.predicates", "trialmatch.criteria",
+          "trialmatch.patient", "trialmatch.vocab", "trialmatch.results",
+          "trialmatch.report.json_report", "trialmatch.report.markdown"]
+
+
+def test_engine_imports_neither_rich_nor_typer() -> None:
+    code = ("import sys\n"
+            + "".join(f"import {m}\n" for m in ENGINE)
+            + "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('rich', 'typer', 'click'))\n"
+            + "print(','.join(bad))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+
+
+def test_engine_never_reads_the_clock() -> None:
+    import inspect
+
+    import trialmatch.engine
+    import trialmatch.predicates
+
+    for module in (trialmatch.engine, trialmatch.predicates):
+        source = inspect.getsource(module)
+        for call in ("date.today(", "datetime.now(", "time.time(", "datetime.today("):
+            assert call not in source, f"{module.__name__} calls {call}"
