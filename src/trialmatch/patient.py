@@ -134,11 +134,15 @@ class Lab(_Strict):
     """A lab result or measurement, with its own reference limits when known (same unit)."""
 
     name: str
-    value: float
+    value: float = Field(allow_inf_nan=False)
     unit: str
     date: dt.date | None = None
-    uln: float | None = Field(None, description="upper limit of normal, in the result's unit")
-    lln: float | None = Field(None, description="lower limit of normal, in the result's unit")
+    uln: float | None = Field(
+        None, allow_inf_nan=False, description="upper limit of normal, in the result's unit"
+    )
+    lln: float | None = Field(
+        None, allow_inf_nan=False, description="lower limit of normal, in the result's unit"
+    )
 
     @field_validator("value", "uln", "lln", mode="before")
     @classmethod

@@ -102,10 +102,10 @@ class Bounds(Args):
         return [(sym, v) for sym, v in pairs if v is not None]
 
     def holds(self, value: float) -> bool:
-        """Whether ``value`` lies within every bound (values rounded to 10 significant digits,
-        so a unit conversion cannot tip a boundary value)."""
-        x = float(f"{value:.10g}")
-        return all(_compare(x, sym, v) for sym, v in self.bounds())
+        """Whether ``value`` lies within every bound. A boundary value counts as on the
+        boundary within a relative 1e-9 (see :func:`threshold`), so a unit conversion cannot
+        tip it: 221 umol/L is 2.5 mg/dL for ``at_most: 2.5``."""
+        return all(_compare(value, sym, v) for sym, v in self.bounds())
 
     def describe(self, unit: str = "", scale: str = "") -> str:
         """The bounds as text, e.g. ``≤ 2.5 mg/dL``."""
@@ -113,8 +113,21 @@ class Bounds(Args):
         return " and ".join(f"{sym} {_num(v)}{scale}{suffix}" for sym, v in self.bounds())
 
 
+def threshold(sym: str, v: float) -> float:
+    """The exact number a value is compared with for bound ``sym v``: the bound moved by a
+    relative 1e-9 towards including the boundary (``≥``/``≤``) or excluding it (``>``/``<``).
+    The columnar engine compares with the same numbers, so both engines agree exactly.
+
+    >>> threshold("≤", 2.5) > 2.5, threshold("<", 2.5) < 2.5
+    (True, True)
+    """
+    tol = 1e-9 * max(1.0, abs(v))
+    return v - tol if sym in ("≥", "<") else v + tol
+
+
 def _compare(x: float, sym: str, v: float) -> bool:
-    return {"≥": x >= v, "≤": x <= v, ">": x > v, "<": x < v}[sym]
+    t = threshold(sym, v)
+    return {"≥": x >= t, "≤": x <= t, ">": x > t, "<": x < t}[sym]
 
 
 def _num(v: float) -> str:
@@ -913,6 +926,14 @@ def _cockcroft_gault(args: LabArgs, ctx: Context, want: str) -> Evidence:
             missing=("creatinine clearance (or its inputs)", *missing),
         )
     scr, wt = inputs["creatinine"], inputs["weight"]
+    if scr.value <= 0:
+        return _ev(
+            "lab",
+            Verdict.unknown,
+            f"creatinine {scr.shown} cannot be used for Cockcroft-Gault",
+            threshold=want,
+            missing=("creatinine (lab)",),
+        )
     factor = 0.85 if p.sex is Sex.female else 1.0
     crcl = (140 - age) * wt.value / (72 * scr.value) * factor
     sex_part = " × 0.85 (female)" if factor != 1.0 else ""

@@ -1,0 +1,445 @@
+"""Batch screening: every row of a patients CSV against every selected trial.
+
+Two engines give the same records: ``columnar`` (default; Polars expressions over batches of
+rows, see :mod:`trialmatch.columnar`) and ``reference`` (each row read into a
+:class:`~trialmatch.patient.Patient` and evaluated by :mod:`trialmatch.engine`). Memory stays
+bounded: the file is read in batches and each batch's records are handed on before the next.
+
+Every input row yields one record per trial. A row that cannot be read yields records with the
+verdict ``error`` and the row number, column and problem; the run goes on.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from trialmatch.criteria import LoadedTrial
+from trialmatch.csvlayout import Header, LayoutError, RowError, parse_header, row_to_patient
+from trialmatch.engine import evaluate_trial
+from trialmatch.errors import InputError
+from trialmatch.patient import Patient
+from trialmatch.results import Verdict, failing
+from trialmatch.vocab import Vocabulary
+
+RECORD_COLUMNS = (
+    "row",
+    "patient_id",
+    "trial_id",
+    "verdict",
+    "failed",
+    "unknown",
+    "needs_review",
+    "error",
+)
+ENGINES = ("columnar", "reference")
+
+
+@dataclass(frozen=True)
+class Record:
+    """One output record: a patient (row) against one trial."""
+
+    row: int
+    patient_id: str
+    trial_id: str
+    verdict: str  # eligible | possibly_eligible | ineligible | error
+    failed: tuple[str, ...]
+    unknown: tuple[str, ...]
+    needs_review: int
+    error: str | None = None
+
+
+@dataclass
+class TrialTally:
+    """Running counts for one trial: verdicts and, per criterion, exclusions and unknowns."""
+
+    verdicts: dict[str, int] = field(
+        default_factory=lambda: {"eligible": 0, "possibly_eligible": 0, "ineligible": 0, "error": 0}
+    )
+    excluded: dict[str, int] = field(default_factory=dict)
+    unknown: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class Summary:
+    """Per-trial tallies over a whole run."""
+
+    trials: dict[str, TrialTally]
+    rows: int = 0
+    error_rows: int = 0
+
+    def add(self, frame: Any) -> None:
+        """Count a frame of records."""
+        import polars as pl
+
+        for (trial, verdict), n in frame.group_by("trial_id", "verdict").len().iter_rows():
+            self.trials[trial].verdicts[verdict] += n
+        for column, target in (("failed", "excluded"), ("unknown", "unknown")):
+            counts = (
+                frame.select("trial_id", pl.col(column).str.split(";"))
+                .explode(column)
+                .filter(pl.col(column) != "")
+                .group_by("trial_id", column)
+                .len()
+            )
+            for trial, cid, n in counts.iter_rows():
+                tally = getattr(self.trials[trial], target)
+                tally[cid] = tally.get(cid, 0) + n
+        rows = frame.select(pl.col("row").n_unique()).item()
+        errors = frame.filter(pl.col("verdict") == "error").select(pl.col("row").n_unique())
+        self.rows += rows
+        self.error_rows += errors.item()
+
+
+def read_header(path: Path, vocab: Vocabulary) -> Header:
+    """Read and check a CSV header; problems raise :class:`InputError` (exit code 2)."""
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as fh:
+            first = next(csv.reader(fh), None)
+    except FileNotFoundError:
+        raise InputError.single(str(path), "no such file") from None
+    except IsADirectoryError:
+        raise InputError.single(str(path), "is a directory, expected a CSV file") from None
+    except UnicodeDecodeError as exc:
+        raise InputError.single(str(path), f"not UTF-8 text (byte {exc.start})") from None
+    except csv.Error as exc:
+        raise InputError.single(str(path), f"CSV error in the header: {exc}", 1) from None
+    if not first:
+        raise InputError.single(str(path), "the file is empty (expected a header row)", 1)
+    try:
+        return parse_header(first, vocab.labs)
+    except LayoutError as exc:
+        raise InputError.single(str(path), f"header: {exc}", 1) from None
+
+
+def _raw_id(row: dict[str, str]) -> str:
+    return (row.get("id") or "").strip()
+
+
+def _reference_records(
+    trials: Sequence[LoadedTrial],
+    patient: Patient | RowError,
+    row: int,
+    patient_id: str,
+    as_of: dt.date,
+    vocab: Vocabulary,
+) -> list[Record]:
+    if isinstance(patient, RowError):
+        return [
+            Record(row, patient_id, t.trial.id, "error", (), (), 0, str(patient)) for t in trials
+        ]
+    out = []
+    for t in trials:
+        result = evaluate_trial(t, patient, as_of, vocab)
+        out.append(
+            Record(
+                row,
+                patient.id,
+                t.trial.id,
+                result.verdict.value,
+                tuple(c.criterion_id for c in result.criteria if failing(c.kind, c.verdict)),
+                tuple(c.criterion_id for c in result.criteria if c.verdict is Verdict.unknown),
+                sum(1 for c in result.criteria if c.verdict is Verdict.needs_review),
+            )
+        )
+    return out
+
+
+def _python_rows(
+    path: Path, header: Header, skip: int
+) -> Iterator[tuple[int, dict[str, str] | str]]:
+    """Rows after ``skip`` data rows, as dicts; a row with too many cells is an error string.
+    Short rows are padded with empty cells (as the columnar reader does)."""
+    with path.open(newline="", encoding="utf-8-sig") as fh:
+        reader = csv.reader(fh)
+        next(reader, None)
+        width = len(header.columns)
+        for number, cells in enumerate(reader, start=1):
+            if number <= skip:
+                continue
+            if not cells:
+                continue  # a blank line is not a row
+            if len(cells) > width:
+                yield number, f"row {number}: {len(cells)} cells, but the header has {width}"
+                continue
+            cells = cells + [""] * (width - len(cells))
+            yield number, dict(zip(header.columns, cells, strict=True))
+
+
+def screen_reference(
+    path: Path,
+    trials: Sequence[LoadedTrial],
+    as_of: dt.date,
+    vocab: Vocabulary | None = None,
+    batch_size: int = 10_000,
+    skip: int = 0,
+) -> Iterator[Any]:
+    """Screen with the reference engine, one row at a time; yields record frames."""
+    vocab = vocab or Vocabulary.default()
+    header = read_header(path, vocab)
+    batch: list[Record] = []
+    for number, row in _python_rows(path, header, skip):
+        if isinstance(row, str):
+            batch += [Record(number, "", t.trial.id, "error", (), (), 0, row) for t in trials]
+        else:
+            patient = row_to_patient(header, row, number)
+            batch += _reference_records(trials, patient, number, _raw_id(row), as_of, vocab)
+        if len(batch) >= batch_size * max(1, len(trials)):
+            yield records_frame(batch)
+            batch = []
+    if batch:
+        yield records_frame(batch)
+
+
+def screen_columnar(
+    path: Path,
+    trials: Sequence[LoadedTrial],
+    as_of: dt.date,
+    vocab: Vocabulary | None = None,
+    batch_size: int = 200_000,
+) -> Iterator[Any]:
+    """Screen with the columnar engine, a batch of rows at a time; yields record frames.
+
+    If Polars cannot parse part of the file (a row with too many cells), the rest is read with
+    Python's csv module and still evaluated column-wise; the bad row gets an error record.
+    """
+    import polars as pl
+
+    vocab = vocab or Vocabulary.default()
+    header = read_header(path, vocab)
+    done = 0
+    lazy = pl.scan_csv(
+        path, infer_schema=False, has_header=True, encoding="utf8", raise_if_empty=False
+    )
+    batches = iter(lazy.collect_batches(chunk_size=batch_size))
+    while True:
+        try:
+            raw = next(batches)
+            if raw.width != len(header.columns):
+                raise pl.exceptions.ComputeError("row width differs from the header")
+        except StopIteration:
+            return
+        except (pl.exceptions.PolarsError, OSError):
+            # Polars cannot parse the rest (e.g. a row with too many cells): read it with
+            # Python's csv module, still evaluating column-wise.
+            yield from _columnar_from_python(path, header, trials, as_of, vocab, batch_size, done)
+            return
+        raw.columns = list(header.columns)
+        numbers = list(range(done + 1, done + raw.height + 1))
+        yield _columnar_batch(raw, numbers, header, trials, as_of, vocab)
+        done += raw.height
+
+
+def _columnar_from_python(
+    path: Path,
+    header: Header,
+    trials: Sequence[LoadedTrial],
+    as_of: dt.date,
+    vocab: Vocabulary,
+    batch_size: int,
+    skip: int,
+) -> Iterator[Any]:
+    import polars as pl
+
+    rows: list[dict[str, str]] = []
+    numbers: list[int] = []
+    pending: list[Record] = []
+
+    def flush() -> Any:
+        frame = pl.DataFrame(
+            {c: [r[c] for r in rows] for c in header.columns},
+            schema={c: pl.Utf8 for c in header.columns},
+        )
+        parts = [records_frame(pending)]
+        if rows:
+            parts.append(_columnar_batch(frame, numbers, header, trials, as_of, vocab))
+        order = {t.trial.id: n for n, t in enumerate(trials)}
+        return pl.concat(parts).sort(
+            "row", pl.col("trial_id").replace_strict(order, return_dtype=pl.Int32)
+        )
+
+    for number, row in _python_rows(path, header, skip):
+        if isinstance(row, str):
+            pending += [Record(number, "", t.trial.id, "error", (), (), 0, row) for t in trials]
+        else:
+            rows.append(row)
+            numbers.append(number)
+        if len(rows) >= batch_size:
+            yield flush()
+            rows, numbers, pending = [], [], []
+    if rows or pending:
+        yield flush()
+
+
+def records_frame(records: Sequence[Record]) -> Any:
+    """Records as a DataFrame with :data:`RECORD_COLUMNS` (lists joined with ';')."""
+    import polars as pl
+
+    return pl.DataFrame(
+        {
+            "row": [r.row for r in records],
+            "patient_id": [r.patient_id for r in records],
+            "trial_id": [r.trial_id for r in records],
+            "verdict": [r.verdict for r in records],
+            "failed": [";".join(r.failed) for r in records],
+            "unknown": [";".join(r.unknown) for r in records],
+            "needs_review": [r.needs_review for r in records],
+            "error": [r.error for r in records],
+        },
+        schema=RECORD_SCHEMA(),
+    )
+
+
+def RECORD_SCHEMA() -> dict[str, Any]:
+    """Polars schema of a records frame."""
+    import polars as pl
+
+    return {
+        "row": pl.Int64,
+        "patient_id": pl.Utf8,
+        "trial_id": pl.Utf8,
+        "verdict": pl.Utf8,
+        "failed": pl.Utf8,
+        "unknown": pl.Utf8,
+        "needs_review": pl.Int64,
+        "error": pl.Utf8,
+    }
+
+
+def _columnar_batch(
+    raw: Any,
+    numbers: list[int],
+    header: Header,
+    trials: Sequence[LoadedTrial],
+    as_of: dt.date,
+    vocab: Vocabulary,
+) -> Any:
+    """Records (a DataFrame) for one raw batch, in row order then trial order."""
+    import polars as pl
+
+    from trialmatch.columnar import MET, NOT_MET, REVIEW, UNKNOWN, Batch, criterion_columns
+
+    typed, bad = type_and_flag(raw, header)
+    frames: list[pl.DataFrame] = []
+    bad_idx = [i for i, flag in enumerate(bad.to_list()) if flag]
+    if bad_idx:
+        records: list[Record] = []
+        for i, row in zip(bad_idx, raw[bad_idx].to_dicts(), strict=True):
+            cells = {k: (v if v is not None else "") for k, v in row.items()}
+            patient = row_to_patient(header, cells, numbers[i])
+            records += _reference_records(trials, patient, numbers[i], _raw_id(cells), as_of, vocab)
+        frames.append(
+            records_frame(records).with_columns(
+                pl.col("trial_id")
+                .replace_strict(
+                    {t.trial.id: n for n, t in enumerate(trials)}, return_dtype=pl.Int32
+                )
+                .alias("_t")
+            )
+        )
+    good = typed.with_columns(pl.Series("row", numbers, dtype=pl.Int64)).filter(~bad)
+    if good.height:
+        b = Batch(good, header, vocab, as_of)
+        for n, t in enumerate(trials):
+            frames.append(
+                _trial_frame(t, n, good, b, pl, (MET, NOT_MET, REVIEW, UNKNOWN), criterion_columns)
+            )
+    if not frames:
+        return pl.DataFrame(schema=RECORD_SCHEMA())
+    return pl.concat(frames).sort("row", "_t").drop("_t")
+
+
+def _trial_frame(
+    t: LoadedTrial,
+    order: int,
+    good: Any,
+    b: Any,
+    pl: Any,
+    codes: tuple[int, int, int, int],
+    criterion_columns: Any,
+) -> Any:
+    met, not_met, review, unknown = codes
+    kinds = [k for k, _ in t.trial.criteria]
+    ids = [c.id for _, c in t.trial.criteria]
+    names = [f"{k}:{c}" for k, c in zip(kinds, ids, strict=True)]
+    if not names:
+        return good.select(
+            pl.col("row"),
+            pl.col("id").alias("patient_id"),
+            pl.lit(t.trial.id).alias("trial_id"),
+            pl.lit("eligible").alias("verdict"),
+            pl.lit("").alias("failed"),
+            pl.lit("").alias("unknown"),
+            pl.lit(0, dtype=pl.Int64).alias("needs_review"),
+            pl.lit(None, dtype=pl.Utf8).alias("error"),
+            pl.lit(order, dtype=pl.Int32).alias("_t"),
+        )
+    verdicts = good.select(pl.col("row"), pl.col("id"), *criterion_columns(t.trial, b))
+    fail = [
+        pl.col(n) == (not_met if k == "inclusion" else met)
+        for n, k in zip(names, kinds, strict=True)
+    ]
+    ok = [
+        pl.col(n) == (met if k == "inclusion" else not_met)
+        for n, k in zip(names, kinds, strict=True)
+    ]
+    return verdicts.select(
+        pl.col("row"),
+        pl.col("id").alias("patient_id"),
+        pl.lit(t.trial.id).alias("trial_id"),
+        pl.when(pl.any_horizontal(fail))
+        .then(pl.lit("ineligible"))
+        .when(pl.all_horizontal(ok))
+        .then(pl.lit("eligible"))
+        .otherwise(pl.lit("possibly_eligible"))
+        .alias("verdict"),
+        pl.concat_str(
+            [pl.when(f).then(pl.lit(c)) for f, c in zip(fail, ids, strict=True)],
+            separator=";",
+            ignore_nulls=True,
+        ).alias("failed"),
+        pl.concat_str(
+            [
+                pl.when(pl.col(n) == unknown).then(pl.lit(c))
+                for n, c in zip(names, ids, strict=True)
+            ],
+            separator=";",
+            ignore_nulls=True,
+        ).alias("unknown"),
+        pl.sum_horizontal([(pl.col(n) == review).cast(pl.Int64) for n in names]).alias(
+            "needs_review"
+        ),
+        pl.lit(None, dtype=pl.Utf8).alias("error"),
+        pl.lit(order, dtype=pl.Int32).alias("_t"),
+    )
+
+
+def type_and_flag(raw: Any, header: Header) -> tuple[Any, Any]:
+    """Typed batch and the rows that cannot be read (see :func:`columnar.type_batch`)."""
+    from trialmatch.columnar import type_batch
+
+    return type_batch(raw, header)
+
+
+def screen(
+    path: Path,
+    trials: Sequence[LoadedTrial],
+    as_of: dt.date,
+    engine: str = "columnar",
+    vocab: Vocabulary | None = None,
+    batch_size: int | None = None,
+) -> Iterator[Any]:
+    """Screen a CSV with the chosen engine; yields record frames (:data:`RECORD_COLUMNS`) in
+    row order, trials in catalogue order within a row.
+
+    >>> # for records in screen(Path("patients.csv"), load_catalogue(), date(2026, 11, 21)): ...
+    """
+    if engine == "reference":
+        return screen_reference(path, trials, as_of, vocab, batch_size or 10_000)
+    if engine == "columnar":
+        return screen_columnar(path, trials, as_of, vocab, batch_size or 200_000)
+    raise ValueError(f"unknown engine {engine!r}; allowed: {', '.join(ENGINES)}")

@@ -1,0 +1,1214 @@
+"""The columnar engine: rule trees compiled to Polars expressions over a batch of CSV rows.
+
+Each criterion becomes one Int8 column holding a verdict code (:data:`NOT_MET`, :data:`MET`,
+:data:`UNKNOWN`, :data:`REVIEW`). Every leaf compiler mirrors its evaluator in
+:mod:`trialmatch.predicates` line for line; the per-patient engine stays the reference, and
+the test suite checks that both give the same verdicts (example patients and generated ones).
+
+Vocabulary questions (does this drug string contain lenalidomide?) are answered in Python once
+per distinct cell value of the batch and mapped back; dates and numbers are compared in
+vectorized form, with the same thresholds as the reference (:func:`predicates.threshold`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from functools import partial
+from typing import Any
+
+import polars as pl
+from pydantic import BaseModel
+
+from trialmatch import predicates as P
+from trialmatch.criteria import AllNode, AnyNode, AtLeastNode, NotNode, Trial
+from trialmatch.csvlayout import (
+    DATE_RE,
+    FALSE_WORDS,
+    FLOAT_RE,
+    GROUPS,
+    INT_RE,
+    LAB_COLS,
+    LIST_SEP,
+    NONE_MARKER,
+    TRUE_WORDS,
+    Col,
+    Group,
+    Header,
+)
+from trialmatch.patient import TherapyOutcome
+from trialmatch.vocab import Vocabulary, normalise
+
+NOT_MET, MET, UNKNOWN, REVIEW = 0, 1, 2, 3
+CODE = pl.Int8
+
+
+def lit(code: int) -> pl.Expr:
+    """A verdict code literal."""
+    return pl.lit(code, dtype=CODE)
+
+
+# ------------------------------------------------------------------------------------------
+# Typing the raw (all-string) batch and finding bad cells
+
+
+_KIND_DTYPE = {
+    "str": pl.Utf8,
+    "list": pl.Utf8,
+    "enum": pl.Utf8,
+    "date": pl.Date,
+    "bool": pl.Boolean,
+    "int": pl.Int64,
+    "float": pl.Float64,
+}
+
+
+def _typed(name: str, col: Col) -> tuple[pl.Expr, pl.Expr]:
+    """(typed value, bad-cell flag) for one raw string column, by the layout's cell rules."""
+    raw = pl.col(name).str.strip_chars()
+    text = pl.when(raw.str.len_chars() > 0).then(raw)
+    kind = col.kind
+    if kind == "str":
+        return text, pl.lit(False)
+    if kind == "list":
+        parts = text.str.split(LIST_SEP).list.eval(pl.element().str.strip_chars())
+        bad = parts.list.eval(pl.element().str.len_chars() == 0).list.any()
+        return text, bad.fill_null(False)
+    if kind == "enum":
+        return text, (text.is_not_null() & ~text.is_in(list(col.choices))).fill_null(False)
+    if kind == "date":
+        ok_shape = text.str.contains(DATE_RE)
+        value = pl.when(ok_shape).then(text).str.to_date("%Y-%m-%d", strict=False)
+        return value, (text.is_not_null() & value.is_null())
+    if kind == "bool":
+        low = text.str.to_lowercase()
+        value = (
+            pl.when(low.is_in(list(TRUE_WORDS)))
+            .then(pl.lit(True))
+            .when(low.is_in(list(FALSE_WORDS)))
+            .then(pl.lit(False))
+        )
+        return value, (text.is_not_null() & value.is_null())
+    if kind == "int":
+        value = pl.when(text.str.contains(INT_RE)).then(text).cast(pl.Int64, strict=False)
+        return value, (text.is_not_null() & value.is_null())
+    if kind == "float":
+        value = pl.when(text.str.contains(FLOAT_RE)).then(text).cast(pl.Float64, strict=False)
+        return value, (text.is_not_null() & (value.is_null() | value.is_infinite()))
+    raise AssertionError(kind)
+
+
+def _lab_col(part: str) -> Col:
+    return next(c for c in LAB_COLS if c.field == part)
+
+
+def type_batch(raw: pl.DataFrame, header: Header) -> tuple[pl.DataFrame, pl.Series]:
+    """Typed columns for a raw batch, and a boolean Series: rows that cannot be read.
+
+    A row is flagged when any cell breaks its column's rule, or when the row breaks a rule
+    of the patient model (a therapy with neither drugs nor regimen, an end before the start,
+    ECOG outside 0-5, a list marker contradicting its slots, ...). Flagged rows are re-read by
+    the reference reader, which gives the exact message.
+    """
+    exprs: list[pl.Expr] = []
+    bad: list[pl.Expr] = []
+    for name, col in header.scalars.items():
+        value, flag = _typed(name, col)
+        exprs.append(value.alias(name))
+        bad.append(flag)
+    for cols in header.labs.values():
+        for part, name in cols.items():
+            value, flag = _typed(name, _lab_col(part))
+            exprs.append(value.alias(name))
+            bad.append(flag)
+    for group in GROUPS:
+        if group.marker in header.markers:
+            m = pl.col(group.marker).str.strip_chars()
+            exprs.append(pl.when(m.str.len_chars() > 0).then(m).alias(group.marker))
+        for cols in header.slots.get(group.marker, {}).values():
+            for col in group.cols:
+                if col.suffix in cols:
+                    value, flag = _typed(cols[col.suffix], col)
+                    exprs.append(value.alias(cols[col.suffix]))
+                    bad.append(flag)
+    typed = raw.select(exprs) if exprs else raw.select([])
+    cell_bad = (
+        raw.select(pl.any_horizontal(bad).alias("bad")).to_series()
+        if bad
+        else pl.Series("bad", [False] * raw.height)
+    )
+    rule_bad = typed.select(_model_rules(header).alias("bad")).to_series()
+    return typed, (cell_bad.fill_null(True) | rule_bad.fill_null(True))
+
+
+def _c(header: Header, name: str, kind: str = "str") -> pl.Expr:
+    """A typed column, or an all-null literal when the file lacks it."""
+    present = name in header.columns
+    return pl.col(name) if present else pl.lit(None, dtype=_KIND_DTYPE[kind])
+
+
+def _slot_present(header: Header, group: Group, k: int) -> pl.Expr:
+    cols = header.slots.get(group.marker, {}).get(k, {})
+    if not cols:
+        return pl.lit(False)
+    return pl.any_horizontal([pl.col(c).is_not_null() for c in cols.values()])
+
+
+def _sc(header: Header, group: Group, k: int, suffix: str) -> pl.Expr:
+    """Typed column of slot k of a group (null literal when absent)."""
+    col = next(c for c in group.cols if c.suffix == suffix)
+    name = header.slots.get(group.marker, {}).get(k, {}).get(suffix)
+    return pl.col(name) if name else pl.lit(None, dtype=_KIND_DTYPE[col.kind])
+
+
+def _model_rules(header: Header) -> pl.Expr:
+    """Rows breaking a rule of the patient model that single cells cannot show."""
+    c = partial(_c, header)
+    rules: list[pl.Expr] = [
+        c("id").is_null(),
+        c("age", "int").is_not_null() & ((c("age", "int") < 0) | (c("age", "int") > 130)),
+        c("ecog", "int").is_not_null() & ((c("ecog", "int") < 0) | (c("ecog", "int") > 5)),
+        c("ecog", "int").is_null() & c("ecog_date", "date").is_not_null(),
+        c("disease_response").is_null()
+        & pl.any_horizontal(
+            c("disease_response_date", "date").is_not_null(),
+            c("disease_response_assessed_by").is_not_null(),
+            c("disease_response_after_line", "int").is_not_null(),
+        ),
+        c("disease_response_after_line", "int") < 1,
+        pl.any_horizontal(
+            c("donor_relation").is_not_null(),
+            c("donor_hla_match").is_not_null(),
+            c("donor_mismatched_loci").is_not_null(),
+        )
+        & ~(
+            c("donor_relation").is_in(["related", "unrelated"]).fill_null(False)
+            & c("donor_hla_match").str.contains(r"^\d{1,2}/\d{1,2}$").fill_null(False)
+        ),
+    ]
+    for lab_id, cols in header.labs.items():
+        value = pl.col(cols["value"])
+        details = [pl.col(n).is_not_null() for p, n in cols.items() if p != "value"]
+        if details:
+            rules.append(value.is_null() & pl.any_horizontal(details))
+        unit = pl.col(cols["unit"]) if "unit" in cols else pl.lit(None, dtype=pl.Utf8)
+        rules.append(value.is_not_null() & unit.is_null())
+        del lab_id
+    required = {
+        "diagnoses": None,
+        "therapies": None,
+        "procedures": ("type",),
+        "transfusions": ("status", "start"),
+        "conditions": ("name",),
+        "prior_malignancies": ("condition",),
+        "hypersensitivities": ("agent",),
+        "attestations": ("trial", "criterion", "holds", "by", "on"),
+    }
+    for group in GROUPS:
+        marker = (
+            _c(header, group.marker)
+            if group.marker in header.markers
+            else pl.lit(None, dtype=pl.Utf8)
+        )
+        ks = sorted(header.slots.get(group.marker, {}))
+        any_item = (
+            pl.any_horizontal([_slot_present(header, group, k) for k in ks])
+            if ks
+            else pl.lit(False)
+        )
+        rules.append(marker.is_not_null() & (marker.str.to_lowercase() != NONE_MARKER))
+        rules.append(marker.is_not_null() & any_item)
+        for k in ks:
+            present = _slot_present(header, group, k)
+            s = partial(_sc, header, group, k)
+            for suffix in required[group.marker] or ():
+                rules.append(present & s(suffix).is_null())
+            if group.marker == "diagnoses":
+                rules.append(present & s("condition").is_null() & s("code").is_null())
+                rules.append(
+                    present
+                    & s("risk_system").is_null()
+                    & pl.any_horizontal(
+                        s("risk_category").is_not_null(), s("risk_date").is_not_null()
+                    )
+                )
+                rules.append(
+                    present & s("risk_category").is_null() & s("risk_system").is_not_null()
+                )
+            if group.marker == "therapies":
+                rules.append(present & s("drugs").is_null() & s("regimen").is_null())
+                rules.append((s("end") < s("start")).fill_null(False))
+                rules.append((s("line") < 1).fill_null(False))
+                rules.append((s("cycles") < 0).fill_null(False))
+    return pl.any_horizontal([r.fill_null(False) for r in rules])
+
+
+# ------------------------------------------------------------------------------------------
+# Compilation
+
+
+class Batch:
+    """One typed batch with what compilers need: header, vocabulary, screening date."""
+
+    def __init__(self, df: pl.DataFrame, header: Header, vocab: Vocabulary, as_of: dt.date) -> None:
+        self.df = df
+        self.header = header
+        self.vocab = vocab
+        self.as_of = as_of
+        self.day = pl.lit(as_of, dtype=pl.Date)
+
+    def c(self, name: str, kind: str = "str") -> pl.Expr:
+        """A typed column (null literal when the file lacks it)."""
+        return _c(self.header, name, kind)
+
+    def group(self, marker: str) -> Group:
+        """The layout group of a list."""
+        return next(g for g in GROUPS if g.marker == marker)
+
+    def ks(self, marker: str) -> list[int]:
+        """Slot numbers present for a list."""
+        return sorted(self.header.slots.get(marker, {}))
+
+    def s(self, marker: str, k: int, suffix: str) -> pl.Expr:
+        """A slot column."""
+        return _sc(self.header, self.group(marker), k, suffix)
+
+    def present(self, marker: str, k: int) -> pl.Expr:
+        """Whether slot k of a list holds an item."""
+        return _slot_present(self.header, self.group(marker), k)
+
+    def recorded(self, marker: str) -> pl.Expr:
+        """Whether the list is recorded at all (marker 'none', or any item)."""
+        items = [self.present(marker, k) for k in self.ks(marker)]
+        marker_set = (
+            self.c(marker).is_not_null() if marker in self.header.markers else pl.lit(False)
+        )
+        return pl.any_horizontal([marker_set, *items])
+
+    def mapped(self, key: pl.Expr, fn: Callable[[Any], Any], dtype: Any) -> pl.Expr:
+        """``fn`` applied once per distinct value of ``key`` in this batch, mapped back."""
+        values = self.df.select(key.alias("k")).to_series().unique().to_list()
+        table = {v: fn(v) for v in values if v is not None}
+        if not table:
+            return pl.lit(None, dtype=dtype)
+        return key.replace_strict(table, default=None, return_dtype=dtype)
+
+    def lab_id(self, term: str) -> str:
+        """Canonical lab id of a term."""
+        return self.vocab.lab_id(term) or term
+
+
+def _key(*exprs: pl.Expr) -> pl.Expr:
+    """A string key joining several (nullable) string columns, for :meth:`Batch.mapped`."""
+    return pl.concat_str([e.cast(pl.Utf8).fill_null("\x00") for e in exprs], separator="\x1f")
+
+
+def _split(key: str, n: int) -> list[str | None]:
+    parts = key.split("\x1f")
+    return [None if p == "\x00" else p for p in parts][:n]
+
+
+def _items(text: str | None) -> list[str]:
+    return [x.strip() for x in text.split(LIST_SEP)] if text else []
+
+
+def _bounds(args: P.Bounds, x: pl.Expr) -> pl.Expr:
+    """Boolean: x within every bound, compared with the reference's exact thresholds."""
+    ops = {"≥": x.__ge__, "≤": x.__le__, ">": x.__gt__, "<": x.__lt__}
+    return pl.all_horizontal([ops[sym](pl.lit(P.threshold(sym, v))) for sym, v in args.bounds()])
+
+
+def _tri(ok: pl.Expr) -> pl.Expr:
+    return pl.when(ok).then(lit(MET)).otherwise(lit(NOT_MET))
+
+
+def _any(exprs: Sequence[pl.Expr]) -> pl.Expr:
+    return pl.any_horizontal([e.fill_null(False) for e in exprs]) if exprs else pl.lit(False)
+
+
+def _all(exprs: Sequence[pl.Expr]) -> pl.Expr:
+    return pl.all_horizontal([e.fill_null(False) for e in exprs]) if exprs else pl.lit(True)
+
+
+def _combine_items(recorded: pl.Expr, met: Sequence[pl.Expr], open_: Sequence[pl.Expr]) -> pl.Expr:
+    """List semantics: not recorded -> unknown; any item met -> met; any open -> unknown."""
+    return (
+        pl.when(~recorded)
+        .then(lit(UNKNOWN))
+        .when(_any(met))
+        .then(lit(MET))
+        .when(_any(open_))
+        .then(lit(UNKNOWN))
+        .otherwise(lit(NOT_MET))
+    )
+
+
+Compiler = Callable[[Any, Batch], pl.Expr]
+COMPILERS: dict[str, Compiler] = {}
+
+
+def compiles(name: str) -> Callable[[Compiler], Compiler]:
+    """Register the columnar compiler of a predicate."""
+
+    def wrap(fn: Compiler) -> Compiler:
+        COMPILERS[name] = fn
+        return fn
+
+    return wrap
+
+
+def compile_rule(node: BaseModel, b: Batch) -> pl.Expr:
+    """Compile a rule tree into one verdict-code expression (Kleene logic, as the engine)."""
+    if isinstance(node, AllNode | AnyNode):
+        kids = [compile_rule(c, b) for c in (node.all if isinstance(node, AllNode) else node.any)]
+        if len(kids) == 1:
+            return kids[0]
+        decisive, other = (NOT_MET, MET) if isinstance(node, AllNode) else (MET, NOT_MET)
+        return (
+            pl.when(pl.any_horizontal([k == decisive for k in kids]))
+            .then(lit(decisive))
+            .when(pl.all_horizontal([k == other for k in kids]))
+            .then(lit(other))
+            .when(pl.any_horizontal([k == UNKNOWN for k in kids]))
+            .then(lit(UNKNOWN))
+            .otherwise(lit(REVIEW))
+        )
+    if isinstance(node, NotNode):
+        kid = compile_rule(node.not_, b)
+        return (
+            pl.when(kid == MET)
+            .then(lit(NOT_MET))
+            .when(kid == NOT_MET)
+            .then(lit(MET))
+            .otherwise(kid)
+        )
+    if isinstance(node, AtLeastNode):
+        kids = [compile_rule(c, b) for c in node.at_least.of]
+        met = pl.sum_horizontal([(k == MET).cast(pl.Int32) for k in kids])
+        undecided = [(k == UNKNOWN) | (k == REVIEW) for k in kids]
+        n_open = pl.sum_horizontal([u.cast(pl.Int32) for u in undecided])
+        return (
+            pl.when(met >= node.at_least.n)
+            .then(lit(MET))
+            .when(met + n_open < node.at_least.n)
+            .then(lit(NOT_MET))
+            .when(pl.any_horizontal([k == UNKNOWN for k in kids]))
+            .then(lit(UNKNOWN))
+            .otherwise(lit(REVIEW))
+        )
+    name = next(iter(type(node).model_fields))
+    return COMPILERS[name](getattr(node, name), b)
+
+
+def unsupported() -> list[str]:
+    """Registered predicates without a columnar compiler (should be empty)."""
+    return sorted(set(P.REGISTRY) - set(COMPILERS))
+
+
+# ------------------------------------------------------------------------------------------
+# Demographics
+
+
+@compiles("review")
+def _review(args: P.ReviewArgs, b: Batch) -> pl.Expr:
+    return lit(REVIEW)
+
+
+def _age_years(b: Batch) -> pl.Expr:
+    bd = b.c("birth_date", "date")
+    m, d = b.as_of.month, b.as_of.day
+    later = (bd.dt.month() > m) | ((bd.dt.month() == m) & (bd.dt.day() > d))
+    return pl.lit(b.as_of.year) - bd.dt.year().cast(pl.Int64) - later.cast(pl.Int64)
+
+
+@compiles("age")
+def _age(args: P.AgeArgs, b: Batch) -> pl.Expr:
+    bd, age = b.c("birth_date", "date"), b.c("age", "int")
+    return (
+        pl.when(bd.is_not_null() & (bd > b.day))
+        .then(lit(UNKNOWN))
+        .when(bd.is_not_null())
+        .then(_tri(_bounds(args, _age_years(b))))
+        .when(age.is_not_null())
+        .then(_tri(_bounds(args, age)))
+        .otherwise(lit(UNKNOWN))
+    )
+
+
+@compiles("sex")
+def _sex(args: P.SexArgs, b: Batch) -> pl.Expr:
+    sex = b.c("sex")
+    return (
+        pl.when(sex.is_null())
+        .then(lit(UNKNOWN))
+        .otherwise(_tri(sex.is_in([s.value for s in args.one_of])))
+    )
+
+
+@compiles("pregnancy")
+def _pregnancy(args: P.PregnancyArgs, b: Batch) -> pl.Expr:
+    values = {"pregnant": b.c("pregnant", "bool"), "breastfeeding": b.c("breastfeeding", "bool")}
+    yes = _any([values[s].eq(True) for s in args.states])
+    unknown = _any([values[s].is_null() for s in args.states])
+    return (
+        pl.when((b.c("sex") == "male").fill_null(False))
+        .then(lit(NOT_MET))
+        .when(yes)
+        .then(lit(MET))
+        .when(unknown)
+        .then(lit(UNKNOWN))
+        .otherwise(lit(NOT_MET))
+    )
+
+
+@compiles("childbearing_potential")
+def _childbearing(args: P.ChildbearingArgs, b: Batch) -> pl.Expr:
+    v = b.c("childbearing_potential", "bool")
+    return pl.when(v.is_null()).then(lit(UNKNOWN)).otherwise(_tri(v == args.is_))
+
+
+# ------------------------------------------------------------------------------------------
+# ECOG and labs
+
+
+def _stale(date: pl.Expr, max_age_days: int | None, b: Batch) -> pl.Expr:
+    if max_age_days is None:
+        return pl.lit(False)
+    return date.is_null() | ((b.day - date).dt.total_days() > max_age_days)
+
+
+@compiles("ecog")
+def _ecog(args: P.EcogArgs, b: Batch) -> pl.Expr:
+    v, d = b.c("ecog", "int"), b.c("ecog_date", "date")
+    return (
+        pl.when(v.is_null())
+        .then(lit(UNKNOWN))
+        .when((d > b.day).fill_null(False))
+        .then(lit(UNKNOWN))
+        .when(_stale(d, args.max_age_days, b))
+        .then(lit(UNKNOWN))
+        .otherwise(_tri(_bounds(args, v)))
+    )
+
+
+def _lab(b: Batch, lab_id: str) -> tuple[pl.Expr, pl.Expr, pl.Expr, pl.Expr, pl.Expr]:
+    """(usable, value, unit, date, uln) of the CSV's result for a lab: a result dated after
+    the screening date is not usable (as in the reference, which ignores it)."""
+    cols = b.header.labs.get(lab_id, {})
+    get = {
+        p: (pl.col(cols[p]) if p in cols else pl.lit(None, dtype=_KIND_DTYPE[_lab_col(p).kind]))
+        for p in ("value", "unit", "date", "uln")
+    }
+    usable = get["value"].is_not_null() & (get["date"].is_null() | (get["date"] <= b.day))
+    return usable.fill_null(False), get["value"], get["unit"], get["date"], get["uln"]
+
+
+def _to_unit(b: Batch, lab_id: str, value: pl.Expr, unit: pl.Expr, to_unit: str) -> pl.Expr:
+    """``value / src * dst`` exactly as :meth:`Vocabulary.convert`; null if not convertible."""
+    dst = b.vocab.lab_factor(lab_id, to_unit)
+    src = b.mapped(unit, lambda u: b.vocab.lab_factor(lab_id, u), pl.Float64)
+    if dst is None:
+        return pl.lit(None, dtype=pl.Float64)
+    return value / src * pl.lit(float(dst))
+
+
+@compiles("lab")
+def _lab_rule(args: P.LabArgs, b: Batch) -> pl.Expr:
+    lab_id = b.lab_id(args.analyte)
+    usable, value, unit, date, uln = _lab(b, lab_id)
+    if args.derive and lab_id == "creatinine_clearance" and args.unit is not None:
+        absent: pl.Expr = _cockcroft_gault(args, b)
+    else:
+        absent = lit(UNKNOWN)
+    stale = _stale(date, args.max_age_days, b)
+    if args.relative_to == "uln":
+        ratio = value / uln
+        decided = (
+            pl.when(uln.is_null() | (uln <= 0))
+            .then(lit(UNKNOWN))
+            .otherwise(_tri(_bounds(args, ratio)))
+        )
+    else:
+        assert args.unit is not None
+        conv = _to_unit(b, lab_id, value, unit, args.unit)
+        decided = pl.when(conv.is_null()).then(lit(UNKNOWN)).otherwise(_tri(_bounds(args, conv)))
+    return pl.when(~usable).then(absent).when(stale).then(lit(UNKNOWN)).otherwise(decided)
+
+
+def _cockcroft_gault(args: P.LabArgs, b: Batch) -> pl.Expr:
+    scr_ok, scr_v, scr_u, scr_d, _ = _lab(b, "creatinine")
+    wt_ok, wt_v, wt_u, wt_d, _ = _lab(b, "weight")
+    scr = _to_unit(b, "creatinine", scr_v, scr_u, "mg/dL")
+    wt = _to_unit(b, "weight", wt_v, wt_u, "kg")
+    inputs_ok = (
+        scr_ok
+        & ~_stale(scr_d, args.max_age_days, b)
+        & scr.is_not_null()
+        & wt_ok
+        & ~_stale(wt_d, args.max_age_days, b)
+        & wt.is_not_null()
+    )
+    bd, age_col = b.c("birth_date", "date"), b.c("age", "int")
+    age = (
+        pl.when(bd.is_not_null() & (bd <= b.day))
+        .then(_age_years(b))
+        .when(bd.is_null())
+        .then(age_col)
+    )
+    sex = b.c("sex")
+    sex_ok = sex.is_in(["female", "male"]).fill_null(False)
+    factor = pl.when(sex == "female").then(pl.lit(0.85)).otherwise(pl.lit(1.0))
+    crcl = (pl.lit(140) - age).cast(pl.Float64) * wt / (pl.lit(72.0) * scr) * factor
+    dst = b.vocab.lab_factor("creatinine_clearance", args.unit or "mL/min")
+    value = crcl / pl.lit(1.0) * pl.lit(float(dst or 1.0))
+    ready = (inputs_ok & age.is_not_null() & sex_ok).fill_null(False)
+    return (
+        pl.when(~ready)
+        .then(lit(UNKNOWN))
+        .when(scr <= 0)
+        .then(lit(UNKNOWN))
+        .otherwise(_tri(_bounds(args, value)))
+    )
+
+
+# ------------------------------------------------------------------------------------------
+# Diagnoses
+
+
+@compiles("diagnosis")
+def _diagnosis(args: P.DiagnosisArgs, b: Batch) -> pl.Expr:
+    vocab = b.vocab
+    target = vocab.condition_id(args.condition) or args.condition
+
+    def category(key: str) -> int:
+        condition, code, subtype, classification = _split(key, 4)
+        cid = None
+        for term in (subtype, code, condition):
+            if term:
+                found = vocab.condition_id(term)
+                if found is not None and (cid is None or cid in vocab.condition_ancestors(found)):
+                    cid = found
+        if cid is None:
+            return UNKNOWN
+        if not vocab.condition_is_a(cid, target):
+            return UNKNOWN if vocab.condition_is_a(target, cid) else NOT_MET
+        if args.classification_in:
+            if classification is None:
+                return UNKNOWN
+            if not any(
+                normalise(classification).startswith(normalise(c)) for c in args.classification_in
+            ):
+                return NOT_MET
+        return MET
+
+    met, open_ = [], []
+    for k in b.ks("diagnoses"):
+        s = partial(b.s, "diagnoses", k)
+        cat = b.mapped(
+            _key(s("condition"), s("code"), s("subtype"), s("classification")), category, CODE
+        )
+        present = b.present("diagnoses", k)
+        met.append(present & (cat == MET))
+        open_.append(present & (cat == UNKNOWN))
+    return _combine_items(b.recorded("diagnoses"), met, open_)
+
+
+@compiles("finding")
+def _finding(args: P.FindingArgs, b: Batch) -> pl.Expr:
+    keys = {P._finding_key(n) for n in [args.name, *args.aliases]}
+
+    def has(text: str) -> bool:
+        return any(P._finding_key(x) in keys for x in _items(text))
+
+    present, absent = [], []
+    for k in b.ks("diagnoses"):
+        present.append(b.mapped(b.s("diagnoses", k, "findings"), has, pl.Boolean))
+        absent.append(b.mapped(b.s("diagnoses", k, "findings_absent"), has, pl.Boolean))
+    return (
+        pl.when(_any(present))
+        .then(lit(MET))
+        .when(_any(absent))
+        .then(lit(NOT_MET))
+        .otherwise(lit(UNKNOWN))
+    )
+
+
+@compiles("risk_score")
+def _risk_score(args: P.RiskScoreArgs, b: Batch) -> pl.Expr:
+    system = normalise(args.system)
+    wanted = {normalise(c) for c in args.category_in}
+    best_date: pl.Expr = pl.lit(None, dtype=pl.Date)
+    best_cat: pl.Expr = pl.lit(None, dtype=pl.Boolean)
+    first_undated: pl.Expr = pl.lit(None, dtype=pl.Boolean)
+    any_match: pl.Expr = pl.lit(False)
+    for k in b.ks("diagnoses"):
+        sys_k = b.mapped(
+            b.s("diagnoses", k, "risk_system"), lambda v: normalise(v) == system, pl.Boolean
+        ).fill_null(False)
+        cat_k = b.mapped(
+            b.s("diagnoses", k, "risk_category"), lambda v: normalise(v) in wanted, pl.Boolean
+        )
+        date_k = b.s("diagnoses", k, "risk_date")
+        dated = sys_k & date_k.is_not_null() & (date_k <= b.day).fill_null(False)
+        better = dated & (best_date.is_null() | (date_k > best_date)).fill_null(False)
+        best_cat = pl.when(better).then(cat_k).otherwise(best_cat)
+        best_date = pl.when(better).then(date_k).otherwise(best_date)
+        undated = sys_k & date_k.is_null()
+        first_undated = (
+            pl.when(first_undated.is_null() & undated).then(cat_k).otherwise(first_undated)
+        )
+        any_match = any_match | sys_k
+    chosen = pl.when(best_date.is_not_null()).then(best_cat).otherwise(first_undated)
+    return pl.when(chosen.is_null()).then(lit(UNKNOWN)).otherwise(_tri(chosen))
+
+
+# ------------------------------------------------------------------------------------------
+# Conditions, malignancies, hypersensitivity, donor, procedures
+
+
+@compiles("condition")
+def _condition(args: P.ConditionArgs, b: Batch) -> pl.Expr:
+    vocab = b.vocab
+    targets = [vocab.condition_id(c) or c for c in args.any_of]
+
+    def kind(name: str) -> int:
+        cid = vocab.condition_id(name)
+        if cid is None:
+            return UNKNOWN
+        return MET if any(vocab.condition_is_a(cid, t) for t in targets) else NOT_MET
+
+    met, open_ = [], []
+    for k in b.ks("conditions"):
+        cat = b.mapped(b.s("conditions", k, "name"), kind, CODE)
+        status = b.s("conditions", k, "status").fill_null("active")  # the model's default
+        present = b.present("conditions", k)
+        met.append(present & (cat == MET) & status.is_in(list(args.status_in)))
+        open_.append(present & ((cat == UNKNOWN) | ((cat == MET) & (status == "unknown"))))
+    return _combine_items(b.recorded("conditions"), met, open_)
+
+
+@compiles("prior_malignancy")
+def _prior_malignancy(args: P.PriorMalignancyArgs, b: Batch) -> pl.Expr:
+    vocab = b.vocab
+    excepted = [vocab.condition_id(c) or c for c in args.except_conditions]
+    whole = int(args.years // 1)
+    extra_days = round((args.years - whole) * 365.25) if args.years != whole else 0
+    shift = 1 if args.elapsed == "more_than" else 0
+
+    def exception(name: str) -> int:  # MET: excepted, NOT_MET: not, UNKNOWN: unresolved
+        if not excepted:
+            return NOT_MET
+        cid = vocab.condition_id(name)
+        if cid is None:
+            return UNKNOWN
+        return MET if any(vocab.condition_is_a(cid, e) for e in excepted) else NOT_MET
+
+    def clears_on(event: pl.Expr) -> pl.Expr:
+        moved = event.dt.offset_by(f"{whole}y")
+        feb29 = (event.dt.month() == 2) & (event.dt.day() == 29)
+        moved = (
+            pl.when(feb29 & (moved.dt.day() == 28))
+            .then(moved + pl.duration(days=1))
+            .otherwise(moved)
+        )  # 29 Feb -> 1 Mar, as add_years
+        return moved + pl.duration(days=extra_days + shift)
+
+    met, open_ = [], []
+    for k in b.ks("prior_malignancies"):
+        s = partial(b.s, "prior_malignancies", k)
+        present = b.present("prior_malignancies", k)
+        exc = b.mapped(s("condition"), exception, CODE)
+        curative = s("curative_intent")
+        # Exception handling, as in the reference: unresolved -> open; excepted -> clear
+        # (unless it must be curative and is not known to be).
+        exc_open = (exc == UNKNOWN) | (
+            (exc == MET) & pl.lit(args.exception_requires_curative_treatment) & curative.is_null()
+        )
+        exc_clear = (exc == MET) & (
+            pl.lit(not args.exception_requires_curative_treatment) | curative.eq(True)
+        )
+        if args.measure == "disease_free":
+            dfs = s("disease_free_since")
+            not_curative = pl.lit(args.require_curative_intent) & curative.eq(False)
+            recent_now = not_curative.fill_null(False) | (
+                dfs.is_null() & s("in_remission").eq(False).fill_null(False)
+            )
+            open_here = dfs.is_null() | (pl.lit(args.require_curative_intent) & curative.is_null())
+            within = (b.day < clears_on(dfs)).fill_null(False)
+            item_met = recent_now | (~open_here & within)
+            item_open = ~recent_now & open_here
+        else:
+            dx, tr = s("diagnosed"), s("last_treatment")
+            no_dates = dx.is_null() & tr.is_null()
+            event = pl.when(tr.is_null()).then(dx).otherwise(pl.max_horizontal(dx, tr))
+            within = (b.day < clears_on(event)).fill_null(False)
+            only_dx = tr.is_null() & dx.is_not_null()
+            item_met = ~no_dates & within
+            item_open = no_dates | (only_dx & ~within)
+        decided_by_exception = exc_open.fill_null(False) | exc_clear.fill_null(False)
+        met.append(present & ~decided_by_exception & item_met)
+        open_.append(present & (exc_open.fill_null(False) | (~decided_by_exception & item_open)))
+    return _combine_items(b.recorded("prior_malignancies"), met, open_)
+
+
+@compiles("hypersensitivity")
+def _hypersensitivity(args: P.HypersensitivityArgs, b: Batch) -> pl.Expr:
+    probe = P.HypersensitivityArgs(drugs=args.drugs, classes=args.classes)
+
+    def kind(agent: str) -> int:
+        from trialmatch.patient import Hypersensitivity, Patient
+
+        patient = Patient(id="x", hypersensitivities=[Hypersensitivity(agent=agent)])
+        ev = P.eval_hypersensitivity(probe, P.Context(patient, b.as_of, b.vocab))
+        return {"met": MET, "not_met": NOT_MET}.get(ev.verdict.value, UNKNOWN)
+
+    met, open_ = [], []
+    for k in b.ks("hypersensitivities"):
+        cat = b.mapped(b.s("hypersensitivities", k, "agent"), kind, CODE)
+        present = b.present("hypersensitivities", k)
+        met.append(present & (cat == MET))
+        open_.append(present & (cat == UNKNOWN))
+    return _combine_items(b.recorded("hypersensitivities"), met, open_)
+
+
+@compiles("donor")
+def _donor(args: P.DonorArgs, b: Batch) -> pl.Expr:
+    def verdict(key: str) -> int:
+        from trialmatch.patient import Donor, Patient
+
+        relation, hla, loci = _split(key, 3)
+        if relation is None or hla is None:
+            return UNKNOWN
+        donor = Donor(relation=relation, hla_match=hla, mismatched_loci=_items(loci))
+        ev = P.eval_donor(args, P.Context(Patient(id="x", donor=donor), b.as_of, b.vocab))
+        return {"met": MET, "not_met": NOT_MET}.get(ev.verdict.value, UNKNOWN)
+
+    key = _key(b.c("donor_relation"), b.c("donor_hla_match"), b.c("donor_mismatched_loci"))
+    return (
+        pl.when(b.c("donor_relation").is_null())
+        .then(lit(UNKNOWN))
+        .otherwise(b.mapped(key, verdict, CODE))
+    )
+
+
+@compiles("procedure")
+def _procedure(args: P.ProcedureArgs, b: Batch) -> pl.Expr:
+    wanted = {normalise(c) for c in args.conditioning_in or []}
+    met, open_ = [], []
+    for k in b.ks("procedures"):
+        s = partial(b.s, "procedures", k)
+        is_type = b.mapped(s("type"), lambda t: P.procedure_type(t) == args.type, pl.Boolean)
+        counts = (
+            b.present("procedures", k)
+            & is_type.fill_null(False)
+            & ~((s("date") > b.day).fill_null(False))
+        )
+        if args.conditioning_in:
+            cond_ok = b.mapped(s("conditioning"), lambda c: normalise(c) in wanted, pl.Boolean)
+            met.append(counts & cond_ok.fill_null(False))
+            open_.append(counts & s("conditioning").is_null())
+        else:
+            met.append(counts)
+    return _combine_items(b.recorded("procedures"), met, open_)
+
+
+# ------------------------------------------------------------------------------------------
+# Therapies
+
+
+def _drug_key(b: Batch, k: int) -> pl.Expr:
+    return _key(b.s("therapies", k, "drugs"), b.s("therapies", k, "regimen"))
+
+
+def _therapy_terms(key: str) -> list[str]:
+    drugs, regimen = _split(key, 2)
+    return [*_items(drugs), *([regimen] if regimen else [])]
+
+
+def _known_and_unresolved(vocab: Vocabulary, key: str) -> tuple[frozenset[str], bool]:
+    known: set[str] = set()
+    unresolved = False
+    for term in _therapy_terms(key):
+        ids = vocab.drug_ids(term)
+        if ids is None:
+            unresolved = True
+        else:
+            known |= ids
+    return frozenset(known), unresolved
+
+
+def _applies(b: Batch, k: int, condition: str | None) -> pl.Expr:
+    """Int8: 1 the therapy was for the condition, 0 not, 2 indication not in the vocabulary."""
+    if condition is None:
+        return lit(MET)
+    vocab = b.vocab
+    target = vocab.condition_id(condition) or condition
+
+    def kind(indication: str) -> int:
+        cid = vocab.condition_id(indication)
+        if cid is None:
+            return UNKNOWN
+        return MET if vocab.condition_is_a(cid, target) else NOT_MET
+
+    indication = b.s("therapies", k, "indication")
+    return pl.when(indication.is_null()).then(lit(MET)).otherwise(b.mapped(indication, kind, CODE))
+
+
+def _started(b: Batch, k: int) -> pl.Expr:
+    """Not a future therapy (start on or before the screening date, or undated)."""
+    return ~((b.s("therapies", k, "start") > b.day).fill_null(False))
+
+
+@compiles("prior_therapy")
+def _prior_therapy(args: P.PriorTherapyArgs, b: Batch) -> pl.Expr:
+    vocab = b.vocab
+
+    def kind(key: str) -> int:  # MET: matches; UNKNOWN: no match but unresolved terms
+        known, unresolved = _known_and_unresolved(vocab, key)
+        if P._filter_matches(vocab, args, known):
+            return MET
+        return UNKNOWN if unresolved else NOT_MET
+
+    met, open_ = [], []
+    for k in b.ks("therapies"):
+        s = partial(b.s, "therapies", k)
+        live = b.present("therapies", k) & _started(b, k)
+        applies = _applies(b, k, args.for_condition)
+        live = live & (applies != NOT_MET)
+        match = b.mapped(_drug_key(b, k), kind, CODE)
+        opens = [match == UNKNOWN]
+        ok = (match == MET) & (applies == MET)
+        opens.append((match == MET) & (applies == UNKNOWN))
+        if args.setting_in is not None:
+            opens.append(ok & s("setting").is_null())
+            ok = ok & s("setting").is_in([x.value for x in args.setting_in]).fill_null(False)
+        if args.outcome_in is not None:
+            opens.append(ok & s("outcome").is_null())
+            ok = ok & s("outcome").is_in([x.value for x in args.outcome_in]).fill_null(False)
+        met.append(live & ok)
+        open_.append(live & _any(opens))
+    return _combine_items(b.recorded("therapies"), met, open_)
+
+
+@compiles("prior_therapy_except")
+def _therapy_except(args: P.TherapyExceptArgs, b: Batch) -> pl.Expr:
+    vocab = b.vocab
+    exc_drugs: set[str] = set()
+    for d in args.except_drugs:
+        exc_drugs |= vocab.drug_ids(d) or set()
+    exc_classes = {vocab.class_id(c) or c for c in args.except_classes}
+
+    def kind(key: str) -> int:  # MET: a drug outside the exceptions; UNKNOWN: unresolved
+        known, unresolved = _known_and_unresolved(vocab, key)
+        if any(not vocab.drug_in(d, exc_drugs, exc_classes) for d in known):
+            return MET
+        return UNKNOWN if unresolved else NOT_MET
+
+    excepted_settings = [s.value for s in args.except_settings]
+    met, open_ = [], []
+    for k in b.ks("therapies"):
+        setting = b.s("therapies", k, "setting")
+        applies = _applies(b, k, args.for_condition)
+        live = (
+            b.present("therapies", k)
+            & _started(b, k)
+            & (applies != NOT_MET)
+            & ~setting.is_in(excepted_settings).fill_null(False)
+        )
+        outside = b.mapped(_drug_key(b, k), kind, CODE)
+        met.append(live & (outside == MET) & (applies == MET))
+        open_.append(live & ((outside == UNKNOWN) | ((outside == MET) & (applies == UNKNOWN))))
+    return _combine_items(b.recorded("therapies"), met, open_)
+
+
+def _calendar_months(first: pl.Expr, last: pl.Expr) -> pl.Expr:
+    """Vectorized :func:`predicates.calendar_months`."""
+    end = last + pl.duration(days=1)
+    whole = (
+        (end.dt.year() - first.dt.year()) * 12
+        + end.dt.month().cast(pl.Int32)
+        - first.dt.month().cast(pl.Int32)
+    )
+    anchor = first.dt.offset_by(pl.format("{}mo", whole))
+    over = anchor > end
+    whole = pl.when(over).then(whole - 1).otherwise(whole)
+    anchor = pl.when(over).then(first.dt.offset_by(pl.format("{}mo", whole))).otherwise(anchor)
+    rest = (end - anchor).dt.total_days()
+    days_in_month = anchor.dt.month_end().dt.day()
+    return whole.cast(pl.Float64) + rest.cast(pl.Float64) / days_in_month.cast(pl.Float64)
+
+
+@compiles("cumulative_exposure")
+def _exposure(args: P.ExposureArgs, b: Batch) -> pl.Expr:
+    vocab = b.vocab
+    wanted = vocab.drug_ids(args.drug) or frozenset()
+
+    def kind(key: str) -> int:
+        known, unresolved = _known_and_unresolved(vocab, key)
+        if known & wanted:
+            return MET
+        return UNKNOWN if unresolved else NOT_MET
+
+    n = b.df.height
+    parts: list[pl.DataFrame] = []
+    problems: list[pl.Expr] = []
+    cycles_total: list[pl.Expr] = []
+    for k in b.ks("therapies"):
+        s = partial(b.s, "therapies", k)
+        has = b.mapped(_drug_key(b, k), kind, CODE)
+        present = b.present("therapies", k)
+        problems.append(present & (has == UNKNOWN))
+        counted = present & (has == MET) & _started(b, k)
+        if args.unit == "cycles":
+            problems.append(counted & s("cycles").is_null())
+            cycles_total.append(pl.when(counted).then(s("cycles")).otherwise(0))
+            continue
+        ongoing = s("ongoing").eq(True).fill_null(False) | (
+            s("outcome") == TherapyOutcome.ongoing.value
+        ).fill_null(False)
+        end = pl.when(s("end").is_null() & ongoing).then(b.day).otherwise(s("end"))
+        ok = counted & s("start").is_not_null() & end.is_not_null()
+        problems.append(counted & ~ok)
+        parts.append(
+            b.df.select(
+                pl.int_range(pl.len(), dtype=pl.Int64).alias("row"),
+                s("start").alias("first"),
+                pl.min_horizontal(end, b.day).alias("last"),
+                ok.fill_null(False).alias("ok"),
+            ).filter(pl.col("ok"))
+        )
+    problem = _any(problems)
+    if args.unit == "cycles":
+        amount: pl.Expr = (
+            pl.sum_horizontal(cycles_total).cast(pl.Float64) if cycles_total else pl.lit(0.0)
+        )
+    else:
+        totals = _merged_totals(parts, n)
+        amount = pl.lit(totals["days" if args.unit == "days" else "months"])
+    bounds = args.bounds()
+    upper_broken = _any(
+        [~_bounds(P.Bounds(**{_WORD[sym]: v}), amount) for sym, v in bounds if sym in ("≤", "<")]
+    )
+    lower_only = all(sym in ("≥", ">") for sym, _ in bounds)
+    lower_only_met = _bounds(args, amount) if lower_only else pl.lit(False)
+    undecided = problem & ~upper_broken & ~lower_only_met
+    return (
+        pl.when(~b.recorded("therapies"))
+        .then(lit(UNKNOWN))
+        .when(undecided)
+        .then(lit(UNKNOWN))
+        .otherwise(_tri(_bounds(args, amount)))
+    )
+
+
+_WORD = {"≥": "at_least", "≤": "at_most", ">": "more_than", "<": "less_than"}
+
+
+def _merged_totals(parts: list[pl.DataFrame], n: int) -> pl.DataFrame:
+    """Per row: days and calendar months covered by the union of its spans."""
+    zero = pl.DataFrame(
+        {"days": [0] * n, "months": [0.0] * n}, schema={"days": pl.Int64, "months": pl.Float64}
+    )
+    if not parts:
+        return zero
+    spans = pl.concat(parts).sort("row", "first", "last")
+    if spans.height == 0:
+        return zero
+    reach = pl.col("last").cum_max().shift(1).over("row")
+    merged = (
+        spans.with_columns(new=(reach.is_null() | (pl.col("first") > reach + pl.duration(days=1))))
+        .with_columns(group=pl.col("new").cast(pl.Int32).cum_sum().over("row"))
+        .group_by("row", "group")
+        .agg(pl.col("first").min(), pl.col("last").max())
+        .sort("row", "first")
+        .with_columns(
+            days=(pl.col("last") - pl.col("first")).dt.total_days() + 1,
+            months=_calendar_months(pl.col("first"), pl.col("last")),
+        )
+        .group_by("row")
+        .agg(pl.col("days").sum(), pl.col("months").sum())
+    )
+    base = pl.DataFrame({"row": pl.int_range(n, dtype=pl.Int64, eager=True)})
+    out = base.join(merged, on="row", how="left", maintain_order="left")
+    return out.select(pl.col("days").fill_null(0), pl.col("months").fill_null(0.0))
+
+
+@compiles("response")
+def _response(args: P.ResponseArgs, b: Batch) -> pl.Expr:
+    response, date = b.c("disease_response"), b.c("disease_response_date", "date")
+    rank = b.mapped(
+        response, lambda r: P.RESPONSE_ORDER.get(P.response_category(r) or "", 0), pl.Int32
+    )
+    ok = pl.lit(True)
+    if args.at_least:
+        ok = ok & (rank >= P.RESPONSE_ORDER[args.at_least])
+    if args.at_most:
+        ok = ok & (rank <= P.RESPONSE_ORDER[args.at_most])
+    before = pl.when(date.is_null()).then(b.day).otherwise(date)
+    mismatch: list[pl.Expr] = []
+    missing: list[pl.Expr] = []
+    ks = b.ks("therapies")
+    prior = {
+        k: b.present("therapies", k)
+        & (b.s("therapies", k, "start").is_null() | (b.s("therapies", k, "start") <= before))
+        for k in ks
+    }
+    if args.after_line_in:
+        lines = {k: b.s("therapies", k, "line") for k in ks}
+        any_prior = _any(list(prior.values()))
+        all_lined = _all([~prior[k] | lines[k].is_not_null() for k in ks])
+        derived = (
+            pl.max_horizontal([pl.when(prior[k]).then(lines[k]) for k in ks])
+            if ks
+            else pl.lit(None, dtype=pl.Int64)
+        )
+        line = (
+            pl.when(b.c("disease_response_after_line", "int").is_not_null())
+            .then(b.c("disease_response_after_line", "int"))
+            .when(b.recorded("therapies") & any_prior & all_lined)
+            .then(derived)
+        )
+        missing.append(line.is_null())
+        mismatch.append(line.is_not_null() & ~line.is_in(args.after_line_in).fill_null(False))
+    if args.after_setting_in:
+        best_start: pl.Expr = pl.lit(None, dtype=pl.Date)
+        best_setting: pl.Expr = pl.lit(None, dtype=pl.Utf8)
+        for k in ks:
+            start = b.s("therapies", k, "start")
+            dated = prior[k] & start.is_not_null()
+            later = dated & (best_start.is_null() | (start >= best_start)).fill_null(False)
+            best_setting = (
+                pl.when(later).then(b.s("therapies", k, "setting")).otherwise(best_setting)
+            )
+            best_start = pl.when(later).then(start).otherwise(best_start)
+        no_setting = ~b.recorded("therapies") | best_start.is_null() | best_setting.is_null()
+        missing.append(no_setting)
+        mismatch.append(
+            ~no_setting
+            & ~best_setting.is_in([s.value for s in args.after_setting_in]).fill_null(False)
+        )
+    if args.assessed_by_in:
+        methods = args.assessed_by_in
+
+        def by(text: str) -> bool:
+            tokens = set(normalise(text).replace("/", " ").split())
+            return any(normalise(m) in tokens or normalise(m) == normalise(text) for m in methods)
+
+        assessed = b.c("disease_response_assessed_by")
+        missing.append(assessed.is_null())
+        mismatch.append(assessed.is_not_null() & ~b.mapped(assessed, by, pl.Boolean))
+    return (
+        pl.when(response.is_null())
+        .then(lit(UNKNOWN))
+        .when((date > b.day).fill_null(False))
+        .then(lit(UNKNOWN))
+        .when(rank == 0)
+        .then(lit(UNKNOWN))
+        .when(_stale(date, args.max_age_days, b))
+        .then(lit(UNKNOWN))
+        .when(~ok)
+        .then(lit(NOT_MET))
+        .when(_any(mismatch))
+        .then(lit(NOT_MET))
+        .when(_any(missing))
+        .then(lit(UNKNOWN))
+        .otherwise(lit(MET))
+    )
+
+
+@compiles("transfusion")
+def _transfusion(args: P.TransfusionArgs, b: Batch) -> pl.Expr:
+    vocab = b.vocab
+    wanted = vocab.drug_ids(args.drug) or frozenset()
+
+    def kind(key: str) -> int:
+        known, unresolved = _known_and_unresolved(vocab, key)
+        if known & wanted:
+            return MET
+        return UNKNOWN if unresolved else NOT_MET
+
+    red = {"rbc", "red cells", "red blood cells"}
+    periods = []
+    for p in b.ks("transfusions"):
+        s = partial(b.s, "transfusions", p)
+        is_red = b.mapped(
+            s("product").fill_null("RBC"), lambda v: normalise(v) in red, pl.Boolean
+        ).fill_null(False)
+        periods.append((b.present("transfusions", p) & is_red, s("start"), s("end"), s("status")))
+    course_met, course_open, any_course, any_unresolved = [], [], [], []
+    for k in b.ks("therapies"):
+        s = partial(b.s, "therapies", k)
+        has = b.mapped(_drug_key(b, k), kind, CODE)
+        present = b.present("therapies", k)
+        course = present & (has == MET)
+        any_course.append(course)
+        any_unresolved.append(present & (has == UNKNOWN))
+        start, end = s("start"), s("end")
+        ongoing = s("ongoing").eq(True).fill_null(False) | (
+            s("outcome") == TherapyOutcome.ongoing.value
+        ).fill_null(False)
+        if args.when == "at_end":
+            skip = end.is_null() & ongoing
+            dateless = start.is_null() | end.is_null()
+        else:
+            skip = pl.lit(False)
+            dateless = start.is_null()
+        hits, matches = [], []
+        for live, p_start, p_end, status in periods:
+            if args.when == "during":
+                until = pl.when(end.is_null()).then(b.day).otherwise(end)
+                hit = live & (p_start <= until) & (p_end.is_null() | (p_end >= start))
+            else:
+                day = start - pl.duration(days=1) if args.when == "before_start" else end
+                hit = live & (p_start <= day) & (p_end.is_null() | (p_end >= day))
+            hit = hit.fill_null(False)
+            hits.append(hit)
+            matches.append(hit & (status == args.status).fill_null(False))
+        considered = course & ~skip & ~dateless
+        course_met.append(considered & _any(matches))
+        course_open.append(course & ~skip & (dateless | ~_any(hits)))
+    return (
+        pl.when(~b.recorded("therapies"))
+        .then(lit(UNKNOWN))
+        .when(~_any(any_course))
+        .then(pl.when(_any(any_unresolved)).then(lit(UNKNOWN)).otherwise(lit(NOT_MET)))
+        .when(~b.recorded("transfusions"))
+        .then(lit(UNKNOWN))
+        .when(_any(course_met))
+        .then(lit(MET))
+        .when(_any(course_open))
+        .then(lit(UNKNOWN))
+        .otherwise(lit(NOT_MET))
+    )
+
+
+# ------------------------------------------------------------------------------------------
+# Criteria and trials
+
+
+def attested(b: Batch, trial_id: str, criterion_id: str, verdict: pl.Expr) -> pl.Expr:
+    """Apply the latest matching attestation to an open verdict (as the engine does)."""
+    best_on: pl.Expr = pl.lit(None, dtype=pl.Date)
+    holds: pl.Expr = pl.lit(None, dtype=pl.Boolean)
+    for k in b.ks("attestations"):
+        s = partial(b.s, "attestations", k)
+        match = ((s("trial") == trial_id) & (s("criterion") == criterion_id)).fill_null(False)
+        better = match & (best_on.is_null() | (s("on") > best_on)).fill_null(False)
+        holds = pl.when(better).then(s("holds")).otherwise(holds)
+        best_on = pl.when(better).then(s("on")).otherwise(best_on)
+    open_ = (verdict == UNKNOWN) | (verdict == REVIEW)
+    return (
+        pl.when(open_ & holds.is_not_null())
+        .then(pl.when(holds).then(lit(MET)).otherwise(lit(NOT_MET)))
+        .otherwise(verdict)
+    )
+
+
+def criterion_columns(trial: Trial, b: Batch) -> list[pl.Expr]:
+    """One verdict-code column per criterion, named ``<kind>:<criterion id>``."""
+    out = []
+    for kind, criterion in trial.criteria:
+        code = lit(REVIEW) if criterion.rule is None else compile_rule(criterion.rule, b)
+        code = attested(b, trial.id, criterion.id, code)
+        out.append(code.alias(f"{kind}:{criterion.id}"))
+    return out
