@@ -76,7 +76,7 @@ class Summary:
         """Count a frame of records."""
         import polars as pl
 
-        for (trial, verdict), n in frame.group_by("trial_id", "verdict").len().iter_rows():
+        for trial, verdict, n in frame.group_by("trial_id", "verdict").len().iter_rows():
             self.trials[trial].verdicts[verdict] += n
         for column, target in (("failed", "excluded"), ("unknown", "unknown")):
             counts = (
@@ -321,7 +321,7 @@ def _columnar_batch(
     """Records (a DataFrame) for one raw batch, in row order then trial order."""
     import polars as pl
 
-    from trialmatch.columnar import MET, NOT_MET, REVIEW, UNKNOWN, Batch, criterion_columns
+    from trialmatch.columnar import MET, NOT_MET, REVIEW, UNKNOWN, Batch, criterion_codes
 
     typed, bad = type_and_flag(raw, header)
     frames: list[pl.DataFrame] = []
@@ -343,42 +343,22 @@ def _columnar_batch(
         )
     good = typed.with_columns(pl.Series("row", numbers, dtype=pl.Int64)).filter(~bad)
     if good.height:
-        b = Batch(good, header, vocab, as_of)
+        codes = criterion_codes([t.trial for t in trials], Batch(good, header, vocab, as_of))
         for n, t in enumerate(trials):
-            frames.append(
-                _trial_frame(t, n, good, b, pl, (MET, NOT_MET, REVIEW, UNKNOWN), criterion_columns)
-            )
+            frames.append(_trial_frame(t, n, codes, (MET, NOT_MET, REVIEW, UNKNOWN)))
     if not frames:
         return pl.DataFrame(schema=RECORD_SCHEMA())
     return pl.concat(frames).sort("row", "_t").drop("_t")
 
 
-def _trial_frame(
-    t: LoadedTrial,
-    order: int,
-    good: Any,
-    b: Any,
-    pl: Any,
-    codes: tuple[int, int, int, int],
-    criterion_columns: Any,
-) -> Any:
-    met, not_met, review, unknown = codes
+def _trial_frame(t: LoadedTrial, order: int, codes: Any, values: tuple[int, int, int, int]) -> Any:
+    """One trial's records from the criterion verdict codes."""
+    import polars as pl
+
+    met, not_met, review, unknown = values
     kinds = [k for k, _ in t.trial.criteria]
     ids = [c.id for _, c in t.trial.criteria]
-    names = [f"{k}:{c}" for k, c in zip(kinds, ids, strict=True)]
-    if not names:
-        return good.select(
-            pl.col("row"),
-            pl.col("id").alias("patient_id"),
-            pl.lit(t.trial.id).alias("trial_id"),
-            pl.lit("eligible").alias("verdict"),
-            pl.lit("").alias("failed"),
-            pl.lit("").alias("unknown"),
-            pl.lit(0, dtype=pl.Int64).alias("needs_review"),
-            pl.lit(None, dtype=pl.Utf8).alias("error"),
-            pl.lit(order, dtype=pl.Int32).alias("_t"),
-        )
-    verdicts = good.select(pl.col("row"), pl.col("id"), *criterion_columns(t.trial, b))
+    names = [f"{t.trial.id}/{k}:{c}" for k, c in zip(kinds, ids, strict=True)]
     fail = [
         pl.col(n) == (not_met if k == "inclusion" else met)
         for n, k in zip(names, kinds, strict=True)
@@ -387,32 +367,46 @@ def _trial_frame(
         pl.col(n) == (met if k == "inclusion" else not_met)
         for n, k in zip(names, kinds, strict=True)
     ]
-    return verdicts.select(
+    empty = pl.lit("")
+    return codes.select(
         pl.col("row"),
         pl.col("id").alias("patient_id"),
         pl.lit(t.trial.id).alias("trial_id"),
-        pl.when(pl.any_horizontal(fail))
-        .then(pl.lit("ineligible"))
-        .when(pl.all_horizontal(ok))
-        .then(pl.lit("eligible"))
-        .otherwise(pl.lit("possibly_eligible"))
-        .alias("verdict"),
-        pl.concat_str(
-            [pl.when(f).then(pl.lit(c)) for f, c in zip(fail, ids, strict=True)],
-            separator=";",
-            ignore_nulls=True,
+        (
+            pl.when(pl.any_horizontal(fail))
+            .then(pl.lit("ineligible"))
+            .when(pl.all_horizontal(ok))
+            .then(pl.lit("eligible"))
+            .otherwise(pl.lit("possibly_eligible"))
+            if names
+            else pl.lit("eligible")
+        ).alias("verdict"),
+        (
+            pl.concat_str(
+                [pl.when(f).then(pl.lit(c)) for f, c in zip(fail, ids, strict=True)],
+                separator=";",
+                ignore_nulls=True,
+            )
+            if names
+            else empty
         ).alias("failed"),
-        pl.concat_str(
-            [
-                pl.when(pl.col(n) == unknown).then(pl.lit(c))
-                for n, c in zip(names, ids, strict=True)
-            ],
-            separator=";",
-            ignore_nulls=True,
+        (
+            pl.concat_str(
+                [
+                    pl.when(pl.col(n) == unknown).then(pl.lit(c))
+                    for n, c in zip(names, ids, strict=True)
+                ],
+                separator=";",
+                ignore_nulls=True,
+            )
+            if names
+            else empty
         ).alias("unknown"),
-        pl.sum_horizontal([(pl.col(n) == review).cast(pl.Int64) for n in names]).alias(
-            "needs_review"
-        ),
+        (
+            pl.sum_horizontal([(pl.col(n) == review).cast(pl.Int64) for n in names])
+            if names
+            else pl.lit(0, dtype=pl.Int64)
+        ).alias("needs_review"),
         pl.lit(None, dtype=pl.Utf8).alias("error"),
         pl.lit(order, dtype=pl.Int32).alias("_t"),
     )
@@ -443,3 +437,158 @@ def screen(
     if engine == "columnar":
         return screen_columnar(path, trials, as_of, vocab, batch_size or 200_000)
     raise ValueError(f"unknown engine {engine!r}; allowed: {', '.join(ENGINES)}")
+
+
+# ------------------------------------------------------------------------------------------
+# Which columns the selected trials need (for `trialmatch template`)
+
+_NEEDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    # predicate: (scalar columns, lists)
+    "age": (("birth_date", "age"), ()),
+    "sex": (("sex",), ()),
+    "pregnancy": (("sex", "pregnant", "breastfeeding"), ()),
+    "childbearing_potential": (("childbearing_potential",), ()),
+    "diagnosis": ((), ("diagnoses",)),
+    "finding": ((), ("diagnoses",)),
+    "risk_score": ((), ("diagnoses",)),
+    "ecog": (("ecog", "ecog_date"), ()),
+    "lab": ((), ()),
+    "prior_therapy": ((), ("therapies",)),
+    "prior_therapy_except": ((), ("therapies",)),
+    "cumulative_exposure": ((), ("therapies",)),
+    "response": (
+        (
+            "disease_response",
+            "disease_response_date",
+            "disease_response_assessed_by",
+            "disease_response_after_line",
+        ),
+        ("therapies",),
+    ),
+    "prior_malignancy": ((), ("prior_malignancies",)),
+    "condition": ((), ("conditions",)),
+    "hypersensitivity": ((), ("hypersensitivities",)),
+    "donor": (("donor_relation", "donor_hla_match", "donor_mismatched_loci"), ()),
+    "procedure": ((), ("procedures",)),
+    "transfusion": ((), ("transfusions", "therapies")),
+    "review": ((), ()),
+}
+
+
+def needed_columns(trials: Sequence[LoadedTrial], vocab: Vocabulary | None = None) -> list[str]:
+    """The CSV columns the trials' criteria read, in layout order (plus id and attestations).
+
+    >>> from trialmatch.criteria import load_catalogue
+    >>> cols = needed_columns([t for t in load_catalogue() if t.trial.id == "NCT01421927"])
+    >>> "lab_lvef" in cols and "donor_hla_match" in cols and "lab_hemoglobin" not in cols
+    True
+    """
+    from trialmatch.criteria import AllNode, AnyNode, AtLeastNode, NotNode
+    from trialmatch.csvlayout import GROUPS, LAB_COLS, SCALARS
+
+    vocab = vocab or Vocabulary.default()
+    scalars: set[str] = {"id"}
+    labs: list[str] = []
+    lists: set[str] = {"attestations"}
+
+    def walk(node: Any) -> None:
+        if isinstance(node, AllNode | AnyNode):
+            for child in node.all if isinstance(node, AllNode) else node.any:
+                walk(child)
+            return
+        if isinstance(node, NotNode):
+            walk(node.not_)
+            return
+        if isinstance(node, AtLeastNode):
+            for child in node.at_least.of:
+                walk(child)
+            return
+        name = next(iter(type(node).model_fields))
+        cols, groups = _NEEDS[name]
+        scalars.update(cols)
+        lists.update(groups)
+        if name == "lab":
+            args = getattr(node, name)
+            lab_id = vocab.lab_id(args.analyte) or args.analyte
+            wanted = [lab_id]
+            if lab_id == "creatinine_clearance" and args.derive:
+                wanted += ["creatinine", "weight"]
+                scalars.update(("birth_date", "age", "sex"))
+            labs.extend(x for x in wanted if x not in labs)
+
+    for t in trials:
+        for _, criterion in t.trial.criteria:
+            if criterion.rule is not None:
+                walk(criterion.rule)
+    out = [c.suffix for c in SCALARS if c.suffix in scalars]
+    for lab_id in sorted(labs):
+        out += [f"lab_{lab_id}{c.suffix}" for c in LAB_COLS]
+    for g in GROUPS:
+        if g.marker in lists:
+            out.append(g.marker)
+            for k in range(1, g.slots + 1):
+                out += [f"{g.prefix}_{k}_{c.suffix}" for c in g.cols]
+    return out
+
+
+EXAMPLE_PATIENT: dict[str, Any] = {
+    "id": "EXAMPLE-001",
+    "birth_date": "1954-06-12",
+    "sex": "male",
+    "pregnant": False,
+    "breastfeeding": False,
+    "childbearing_potential": False,
+    "diagnoses": [
+        {
+            "condition": "myelodysplastic syndrome",
+            "code": "D46.9",
+            "classification": "WHO 2016",
+            "date": "2024-03-01",
+            "findings": ["del(5q)", {"name": "JAK2 V617F", "present": False}],
+            "risk_scores": [{"system": "IPSS-R", "category": "low", "date": "2024-03-10"}],
+        }
+    ],
+    "ecog": {"value": 1, "date": "2026-11-10"},
+    "labs": [
+        {"name": "creatinine", "value": 106, "unit": "umol/L", "date": "2026-11-10"},
+        {"name": "ast", "value": 28, "unit": "U/L", "uln": 40, "date": "2026-11-10"},
+        {"name": "weight", "value": 74, "unit": "kg", "date": "2026-11-10"},
+    ],
+    "therapies": [
+        {
+            "drugs": ["azacitidine"],
+            "line": 1,
+            "setting": "first_line",
+            "start": "2024-04-08",
+            "end": "2025-12-15",
+            "cycles": 18,
+            "best_response": "SD",
+            "outcome": "progression",
+        }
+    ],
+    "disease_status": {
+        "response": "SD",
+        "date": "2026-10-30",
+        "assessed_by": "bone marrow",
+        "after_line": 1,
+    },
+    "conditions": [{"condition": "hypertension", "status": "controlled", "since": "2015-01-01"}],
+    "prior_malignancies": [],
+    "hypersensitivities": [],
+    "procedures": [],
+    "transfusions": [],
+}
+
+
+def template_rows(
+    trials: Sequence[LoadedTrial], vocab: Vocabulary | None = None, example: bool = True
+) -> tuple[list[str], list[dict[str, str]]]:
+    """Header (the columns the trials need) and, optionally, one example row."""
+    from trialmatch.csvlayout import patient_to_row
+
+    columns = needed_columns(trials, vocab)
+    rows = []
+    if example:
+        full = patient_to_row(Patient.model_validate(EXAMPLE_PATIENT))
+        rows.append({c: full.get(c, "") for c in columns})
+    return columns, rows

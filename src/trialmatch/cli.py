@@ -221,6 +221,109 @@ def trials(
 
 
 @app.command()
+@_input_errors
+def screen(
+    patients: Annotated[
+        Path, typer.Argument(help="Patients CSV (see `trialmatch template`).", show_default=False)
+    ],
+    trial: Annotated[
+        list[str] | None,
+        typer.Option("--trial", "-t", help="Only this trial id (repeatable).", metavar="ID"),
+    ] = None,
+    condition: Annotated[
+        str | None, typer.Option("--condition", "-c", help="Only trials for this condition.")
+    ] = None,
+    as_of: AsOf = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", "-o", help="Output file (written atomically); default: standard output."
+        ),
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="csv, json or jsonl.")] = "csv",
+    criteria: CriteriaDir = None,
+    engine: Annotated[
+        str,
+        typer.Option(
+            "--engine", help="columnar (fast, default) or reference (row by row, for verification)."
+        ),
+    ] = "columnar",
+) -> None:
+    """Screen every patient row of a CSV against the trials; one record per patient and trial.
+
+    Example: trialmatch screen patients.csv --as-of 2026-11-21 --out results.csv
+    """
+    from trialmatch.batch import ENGINES
+    from trialmatch.screening import FORMATS, run_screen
+
+    if fmt not in FORMATS:
+        raise _fail(f"--format {fmt!r} is not allowed (allowed: {', '.join(FORMATS)})")
+    if engine not in ENGINES:
+        raise _fail(f"--engine {engine!r} is not allowed (allowed: {', '.join(ENGINES)})")
+    day = _as_of(as_of)
+    trials = _select(criteria, trial, condition)
+    run_screen(patients, trials, day, out, fmt, engine)
+
+
+@app.command()
+@_input_errors
+def template(
+    trial: Annotated[
+        list[str] | None,
+        typer.Option("--trial", "-t", help="Only this trial id (repeatable).", metavar="ID"),
+    ] = None,
+    condition: Annotated[
+        str | None, typer.Option("--condition", "-c", help="Only trials for this condition.")
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Write to this file (default: standard output)."),
+    ] = None,
+    example: Annotated[
+        bool, typer.Option("--example/--no-example", help="Add one example row.")
+    ] = True,
+    criteria: CriteriaDir = None,
+) -> None:
+    """Write the CSV header (and an example row) with every column the selected trials need.
+
+    Example: trialmatch template --condition myeloma --out patients.csv
+    """
+    import csv
+    import io
+
+    from trialmatch.batch import template_rows
+
+    trials = _select(criteria, trial, condition)
+    columns, rows = template_rows(trials, example=example)
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    if out is None:
+        sys.stdout.write(buf.getvalue())
+    else:
+        from trialmatch.output import atomic_file
+
+        with atomic_file(out) as fh:
+            fh.write(buf.getvalue().encode())
+        typer.echo(f"wrote {len(columns)} columns for {len(trials)} trial(s) to {out}", err=True)
+
+
+def _select(criteria: Path | None, trial_ids: list[str] | None, condition: str | None):  # type: ignore[no-untyped-def]
+    trials = _catalogue(criteria, trial_ids)
+    if condition is not None:
+        from trialmatch.listing import find_trials
+
+        found, hint = find_trials(trials, condition=condition)
+        if hint:
+            raise _fail(hint)
+        if not found:
+            raise _fail(f"no trial in the catalogue for condition {condition!r}")
+        trials = [x.trial for x in found]
+    return trials
+
+
+@app.command()
 def version() -> None:
     """Print the trialmatch version.
 

@@ -23,15 +23,11 @@ from pydantic import BaseModel
 from trialmatch import predicates as P
 from trialmatch.criteria import AllNode, AnyNode, AtLeastNode, NotNode, Trial
 from trialmatch.csvlayout import (
-    DATE_RE,
-    FALSE_WORDS,
     FLOAT_RE,
     GROUPS,
-    INT_RE,
     LAB_COLS,
     LIST_SEP,
     NONE_MARKER,
-    TRUE_WORDS,
     Col,
     Group,
     Header,
@@ -63,38 +59,47 @@ _KIND_DTYPE = {
 }
 
 
+_EDGE_SPACE = r"^\s|\s$"
+_EMPTY_ITEM = r"(^|;)\s*(;|$)"
+
+
 def _typed(name: str, col: Col) -> tuple[pl.Expr, pl.Expr]:
-    """(typed value, bad-cell flag) for one raw string column, by the layout's cell rules."""
-    raw = pl.col(name).str.strip_chars()
-    text = pl.when(raw.str.len_chars() > 0).then(raw)
+    """(typed value, "unusual" flag) for one raw string column.
+
+    The typed value is right for every cell that is not flagged. The flag over-approximates:
+    it marks every cell the layout's rules reject and also cells that are merely unusual
+    (surrounding spaces, an empty quoted cell, a year before 1000, ...). Rows with a flagged
+    cell are read and evaluated by the reference path, which decides them exactly.
+    """
+    raw = pl.col(name)
+    given = raw.is_not_null()
     kind = col.kind
-    if kind == "str":
-        return text, pl.lit(False)
-    if kind == "list":
-        parts = text.str.split(LIST_SEP).list.eval(pl.element().str.strip_chars())
-        bad = parts.list.eval(pl.element().str.len_chars() == 0).list.any()
-        return text, bad.fill_null(False)
+    if kind in ("str", "list"):
+        odd = raw.str.contains(_EDGE_SPACE) | (raw.str.len_bytes() == 0)
+        if kind == "list":
+            odd = odd | raw.str.contains(_EMPTY_ITEM)
+        return raw, (given & odd)
     if kind == "enum":
-        return text, (text.is_not_null() & ~text.is_in(list(col.choices))).fill_null(False)
+        return raw, (given & ~raw.is_in(list(col.choices)))
     if kind == "date":
-        ok_shape = text.str.contains(DATE_RE)
-        value = pl.when(ok_shape).then(text).str.to_date("%Y-%m-%d", strict=False)
-        return value, (text.is_not_null() & value.is_null())
+        value = raw.str.to_date("%Y-%m-%d", strict=False)
+        odd = value.is_null() | (raw.str.len_bytes() != 10) | (value.dt.year() < 1000)
+        return value, (given & odd)
     if kind == "bool":
-        low = text.str.to_lowercase()
         value = (
-            pl.when(low.is_in(list(TRUE_WORDS)))
+            pl.when(raw.is_in(["true", "yes"]))
             .then(pl.lit(True))
-            .when(low.is_in(list(FALSE_WORDS)))
+            .when(raw.is_in(["false", "no"]))
             .then(pl.lit(False))
         )
-        return value, (text.is_not_null() & value.is_null())
+        return value, (given & value.is_null())
     if kind == "int":
-        value = pl.when(text.str.contains(INT_RE)).then(text).cast(pl.Int64, strict=False)
-        return value, (text.is_not_null() & value.is_null())
+        value = raw.cast(pl.Int64, strict=False)
+        return value, (given & (value.is_null() | (raw.str.len_bytes() > 9)))
     if kind == "float":
-        value = pl.when(text.str.contains(FLOAT_RE)).then(text).cast(pl.Float64, strict=False)
-        return value, (text.is_not_null() & (value.is_null() | value.is_infinite()))
+        value = raw.cast(pl.Float64, strict=False)
+        odd = value.is_null() | ~raw.str.contains(FLOAT_RE) | value.is_infinite()
+        return value, (given & odd)
     raise AssertionError(kind)
 
 
@@ -103,12 +108,12 @@ def _lab_col(part: str) -> Col:
 
 
 def type_batch(raw: pl.DataFrame, header: Header) -> tuple[pl.DataFrame, pl.Series]:
-    """Typed columns for a raw batch, and a boolean Series: rows that cannot be read.
+    """Typed columns for a raw batch, and a boolean Series: rows for the reference path.
 
-    A row is flagged when any cell breaks its column's rule, or when the row breaks a rule
-    of the patient model (a therapy with neither drugs nor regimen, an end before the start,
-    ECOG outside 0-5, a list marker contradicting its slots, ...). Flagged rows are re-read by
-    the reference reader, which gives the exact message.
+    A row is flagged when a cell is unusual (see :func:`_typed`) or the row breaks a rule of
+    the patient model (a therapy with neither drugs nor regimen, an end before the start, ECOG
+    outside 0-5, a list marker contradicting its slots, ...). Flagged rows are read and
+    evaluated by the reference path: an error record with the exact message, or verdicts.
     """
     exprs: list[pl.Expr] = []
     bad: list[pl.Expr] = []
@@ -123,22 +128,22 @@ def type_batch(raw: pl.DataFrame, header: Header) -> tuple[pl.DataFrame, pl.Seri
             bad.append(flag)
     for group in GROUPS:
         if group.marker in header.markers:
-            m = pl.col(group.marker).str.strip_chars()
-            exprs.append(pl.when(m.str.len_chars() > 0).then(m).alias(group.marker))
+            m = pl.col(group.marker)
+            exprs.append(m)
+            bad.append(m.is_not_null() & (m != NONE_MARKER))
         for cols in header.slots.get(group.marker, {}).values():
             for col in group.cols:
                 if col.suffix in cols:
                     value, flag = _typed(cols[col.suffix], col)
                     exprs.append(value.alias(cols[col.suffix]))
                     bad.append(flag)
-    typed = raw.select(exprs) if exprs else raw.select([])
-    cell_bad = (
-        raw.select(pl.any_horizontal(bad).alias("bad")).to_series()
-        if bad
-        else pl.Series("bad", [False] * raw.height)
+    flags = [f.fill_null(True) for f in bad]
+    typed = raw.select(
+        *exprs, pl.any_horizontal(flags).alias("__cells") if flags else pl.lit(False)
     )
-    rule_bad = typed.select(_model_rules(header).alias("bad")).to_series()
-    return typed, (cell_bad.fill_null(True) | rule_bad.fill_null(True))
+    rule_bad = typed.select(_model_rules(header).fill_null(True)).to_series()
+    unusual = typed["__cells"] | rule_bad
+    return typed.drop("__cells"), unusual
 
 
 def _c(header: Header, name: str, kind: str = "str") -> pl.Expr:
@@ -216,7 +221,6 @@ def _model_rules(header: Header) -> pl.Expr:
             if ks
             else pl.lit(False)
         )
-        rules.append(marker.is_not_null() & (marker.str.to_lowercase() != NONE_MARKER))
         rules.append(marker.is_not_null() & any_item)
         for k in ks:
             present = _slot_present(header, group, k)
@@ -256,6 +260,64 @@ class Batch:
         self.vocab = vocab
         self.as_of = as_of
         self.day = pl.lit(as_of, dtype=pl.Date)
+        self._memo: dict[Any, pl.Expr] = {}
+        self._pending: list[Any] = []
+        self._uniques: dict[str, list[Any]] = {}
+        self._attested: set[tuple[str, str]] | None = None
+        self._names: dict[Any, str] = {}
+        flags: list[pl.Expr] = []
+        for group in GROUPS:
+            ks = self.ks(group.marker)
+            for k in ks:
+                flags.append(_slot_present(header, group, k).alias(f"__p_{group.prefix}{k}"))
+            marker = (
+                pl.col(group.marker).is_not_null()
+                if group.marker in header.markers
+                else pl.lit(False)
+            )
+            items = [_slot_present(header, group, k) for k in ks]
+            flags.append(pl.any_horizontal([marker, *items]).alias(f"__r_{group.prefix}"))
+        self.df = self.df.with_columns(flags)
+
+    def attestation_keys(self) -> set[tuple[str, str]]:
+        """(trial, criterion) pairs attested anywhere in this batch."""
+        if self._attested is None:
+            pairs: set[tuple[str, str]] = set()
+            for k in self.ks("attestations"):
+                frame = self.df.select(
+                    self.s("attestations", k, "trial").alias("t"),
+                    self.s("attestations", k, "criterion").alias("c"),
+                )
+                pairs |= {(t, c) for t, c in frame.unique().iter_rows() if t and c}
+            self._attested = pairs
+        return self._attested
+
+    def _leaf_name(self, key: Any) -> str:
+        if key not in self._names:
+            self._names[key] = f"__leaf{len(self._names)}"
+        return self._names[key]
+
+    def evaluate_leaves(self) -> None:
+        """Evaluate every compiled, not yet evaluated leaf in one pass."""
+        if self._pending:
+            exprs = [self._memo[k].alias(self._leaf_name(k)) for k in self._pending]
+            self.df = self.df.with_columns(exprs)
+            self._pending = []
+
+    def cache(self, expr: pl.Expr, key: Any = None) -> pl.Expr:
+        """Evaluate ``expr`` now into a column of the batch and refer to that column.
+
+        Keeps expression trees small (a compiled trial would otherwise repeat shared parts
+        many times); with ``key``, the same expression is computed once per batch.
+        """
+        if key is not None and key in self._memo:
+            return self._memo[key]
+        name = f"__tm{len(self.df.columns)}"
+        self.df = self.df.with_columns(expr.alias(name))
+        col = pl.col(name)
+        if key is not None:
+            self._memo[key] = col
+        return col
 
     def c(self, name: str, kind: str = "str") -> pl.Expr:
         """A typed column (null literal when the file lacks it)."""
@@ -274,20 +336,20 @@ class Batch:
         return _sc(self.header, self.group(marker), k, suffix)
 
     def present(self, marker: str, k: int) -> pl.Expr:
-        """Whether slot k of a list holds an item."""
-        return _slot_present(self.header, self.group(marker), k)
+        """Whether slot k of a list holds an item (precomputed)."""
+        return pl.col(f"__p_{self.group(marker).prefix}{k}")
 
     def recorded(self, marker: str) -> pl.Expr:
-        """Whether the list is recorded at all (marker 'none', or any item)."""
-        items = [self.present(marker, k) for k in self.ks(marker)]
-        marker_set = (
-            self.c(marker).is_not_null() if marker in self.header.markers else pl.lit(False)
-        )
-        return pl.any_horizontal([marker_set, *items])
+        """Whether the list is recorded at all (marker 'none', or any item; precomputed)."""
+        return pl.col(f"__r_{self.group(marker).prefix}")
 
     def mapped(self, key: pl.Expr, fn: Callable[[Any], Any], dtype: Any) -> pl.Expr:
         """``fn`` applied once per distinct value of ``key`` in this batch, mapped back."""
-        values = self.df.select(key.alias("k")).to_series().unique().to_list()
+        cache_key = str(key)
+        values = self._uniques.get(cache_key)
+        if values is None:
+            values = self.df.select(key.alias("k")).to_series().unique().to_list()
+            self._uniques[cache_key] = values
         table = {v: fn(v) for v in values if v is not None}
         if not table:
             return pl.lit(None, dtype=dtype)
@@ -397,7 +459,12 @@ def compile_rule(node: BaseModel, b: Batch) -> pl.Expr:
             .otherwise(lit(REVIEW))
         )
     name = next(iter(type(node).model_fields))
-    return COMPILERS[name](getattr(node, name), b)
+    args = getattr(node, name)
+    key = ("leaf", name, args.model_dump_json())
+    if key not in b._memo:  # compiled on first sight, evaluated by `evaluate_leaves`
+        b._memo[key] = COMPILERS[name](args, b)
+        b._pending.append(key)
+    return pl.col(b._leaf_name(key))
 
 
 def unsupported() -> list[str]:
@@ -637,10 +704,8 @@ def _finding(args: P.FindingArgs, b: Batch) -> pl.Expr:
 def _risk_score(args: P.RiskScoreArgs, b: Batch) -> pl.Expr:
     system = normalise(args.system)
     wanted = {normalise(c) for c in args.category_in}
-    best_date: pl.Expr = pl.lit(None, dtype=pl.Date)
-    best_cat: pl.Expr = pl.lit(None, dtype=pl.Boolean)
-    first_undated: pl.Expr = pl.lit(None, dtype=pl.Boolean)
-    any_match: pl.Expr = pl.lit(False)
+    dated: list[tuple[pl.Expr, pl.Expr, pl.Expr]] = []
+    undated: list[tuple[pl.Expr, pl.Expr]] = []
     for k in b.ks("diagnoses"):
         sys_k = b.mapped(
             b.s("diagnoses", k, "risk_system"), lambda v: normalise(v) == system, pl.Boolean
@@ -649,16 +714,16 @@ def _risk_score(args: P.RiskScoreArgs, b: Batch) -> pl.Expr:
             b.s("diagnoses", k, "risk_category"), lambda v: normalise(v) in wanted, pl.Boolean
         )
         date_k = b.s("diagnoses", k, "risk_date")
-        dated = sys_k & date_k.is_not_null() & (date_k <= b.day).fill_null(False)
-        better = dated & (best_date.is_null() | (date_k > best_date)).fill_null(False)
-        best_cat = pl.when(better).then(cat_k).otherwise(best_cat)
-        best_date = pl.when(better).then(date_k).otherwise(best_date)
-        undated = sys_k & date_k.is_null()
-        first_undated = (
-            pl.when(first_undated.is_null() & undated).then(cat_k).otherwise(first_undated)
-        )
-        any_match = any_match | sys_k
-    chosen = pl.when(best_date.is_not_null()).then(best_cat).otherwise(first_undated)
+        dated.append(((sys_k & (date_k <= b.day)).fill_null(False), date_k, cat_k))
+        undated.append((sys_k & date_k.is_null(), cat_k))
+    if not dated:
+        return lit(UNKNOWN)
+    # The latest dated score on or before the screening date (first slot on ties), else the
+    # first undated one: as the reference's stable sort.
+    best = pl.max_horizontal([pl.when(ok).then(d) for ok, d, _ in dated])
+    from_dated = pl.coalesce([pl.when(ok & (d == best)).then(c) for ok, d, c in dated])
+    from_undated = pl.coalesce([pl.when(u).then(c) for u, c in undated])
+    chosen = pl.when(best.is_not_null()).then(from_dated).otherwise(from_undated)
     return pl.when(chosen.is_null()).then(lit(UNKNOWN)).otherwise(_tri(chosen))
 
 
@@ -921,18 +986,23 @@ def _therapy_except(args: P.TherapyExceptArgs, b: Batch) -> pl.Expr:
     return _combine_items(b.recorded("therapies"), met, open_)
 
 
+def _add_months(day: pl.Expr, months: pl.Expr) -> pl.Expr:
+    """Vectorized :func:`predicates.add_months` (clamped to the month's last day)."""
+    index = day.dt.month().cast(pl.Int32) - 1 + months
+    year = day.dt.year().cast(pl.Int32) + index.floordiv(12)
+    month = index.mod(12) + 1
+    last = pl.date(year, month, 1).dt.month_end().dt.day().cast(pl.Int32)
+    return pl.date(year, month, pl.min_horizontal(day.dt.day().cast(pl.Int32), last))
+
+
 def _calendar_months(first: pl.Expr, last: pl.Expr) -> pl.Expr:
     """Vectorized :func:`predicates.calendar_months`."""
     end = last + pl.duration(days=1)
-    whole = (
-        (end.dt.year() - first.dt.year()) * 12
-        + end.dt.month().cast(pl.Int32)
-        - first.dt.month().cast(pl.Int32)
+    whole = (end.dt.year().cast(pl.Int32) - first.dt.year().cast(pl.Int32)) * 12 + (
+        end.dt.month().cast(pl.Int32) - first.dt.month().cast(pl.Int32)
     )
-    anchor = first.dt.offset_by(pl.format("{}mo", whole))
-    over = anchor > end
-    whole = pl.when(over).then(whole - 1).otherwise(whole)
-    anchor = pl.when(over).then(first.dt.offset_by(pl.format("{}mo", whole))).otherwise(anchor)
+    whole = pl.when(_add_months(first, whole) > end).then(whole - 1).otherwise(whole)
+    anchor = _add_months(first, whole)
     rest = (end - anchor).dt.total_days()
     days_in_month = anchor.dt.month_end().dt.day()
     return whole.cast(pl.Float64) + rest.cast(pl.Float64) / days_in_month.cast(pl.Float64)
@@ -1005,32 +1075,50 @@ _WORD = {"≥": "at_least", "≤": "at_most", ">": "more_than", "<": "less_than"
 
 
 def _merged_totals(parts: list[pl.DataFrame], n: int) -> pl.DataFrame:
-    """Per row: days and calendar months covered by the union of its spans."""
-    zero = pl.DataFrame(
+    """Per row: days and calendar months covered by the union of its spans.
+
+    Rows with a single span need no merging; only rows with several are sorted and merged
+    (touching or overlapping spans join, as :func:`predicates.merge_spans`).
+    """
+    empty = pl.DataFrame(
         {"days": [0] * n, "months": [0.0] * n}, schema={"days": pl.Int64, "months": pl.Float64}
     )
-    if not parts:
-        return zero
-    spans = pl.concat(parts).sort("row", "first", "last")
+    spans = pl.concat(parts) if parts else pl.DataFrame()
     if spans.height == 0:
-        return zero
-    reach = pl.col("last").cum_max().shift(1).over("row")
-    merged = (
-        spans.with_columns(new=(reach.is_null() | (pl.col("first") > reach + pl.duration(days=1))))
-        .with_columns(group=pl.col("new").cast(pl.Int32).cum_sum().over("row"))
-        .group_by("row", "group")
-        .agg(pl.col("first").min(), pl.col("last").max())
-        .sort("row", "first")
-        .with_columns(
+        return empty
+    spans = spans.with_columns(pl.len().over("row").alias("n"))
+    single = spans.filter(pl.col("n") == 1).select("row", "first", "last")
+    several = spans.filter(pl.col("n") > 1).sort("row", "first", "last")
+    if several.height:
+        reach = pl.col("last").cum_max().shift(1).over("row")
+        several = (
+            several.with_columns(
+                new=(reach.is_null() | (pl.col("first") > reach + pl.duration(days=1)))
+            )
+            .with_columns(group=pl.col("new").cast(pl.Int32).cum_sum().over("row"))
+            .group_by("row", "group", maintain_order=True)
+            .agg(pl.col("first").min(), pl.col("last").max())
+            .select("row", "first", "last")
+        )
+        merged = pl.concat([single, several])
+    else:
+        merged = single
+    totals = (
+        merged.with_columns(
             days=(pl.col("last") - pl.col("first")).dt.total_days() + 1,
             months=_calendar_months(pl.col("first"), pl.col("last")),
         )
-        .group_by("row")
+        .group_by("row", maintain_order=True)
         .agg(pl.col("days").sum(), pl.col("months").sum())
     )
-    base = pl.DataFrame({"row": pl.int_range(n, dtype=pl.Int64, eager=True)})
-    out = base.join(merged, on="row", how="left", maintain_order="left")
-    return out.select(pl.col("days").fill_null(0), pl.col("months").fill_null(0.0))
+    days = [0] * n
+    months = [0.0] * n
+    for row, d, m in totals.iter_rows():
+        days[row] = d
+        months[row] = m
+    return pl.DataFrame(
+        {"days": days, "months": months}, schema={"days": pl.Int64, "months": pl.Float64}
+    )
 
 
 @compiles("response")
@@ -1071,16 +1159,26 @@ def _response(args: P.ResponseArgs, b: Batch) -> pl.Expr:
         missing.append(line.is_null())
         mismatch.append(line.is_not_null() & ~line.is_in(args.after_line_in).fill_null(False))
     if args.after_setting_in:
-        best_start: pl.Expr = pl.lit(None, dtype=pl.Date)
-        best_setting: pl.Expr = pl.lit(None, dtype=pl.Utf8)
-        for k in ks:
-            start = b.s("therapies", k, "start")
-            dated = prior[k] & start.is_not_null()
-            later = dated & (best_start.is_null() | (start >= best_start)).fill_null(False)
-            best_setting = (
-                pl.when(later).then(b.s("therapies", k, "setting")).otherwise(best_setting)
+        dated_ks = [
+            (
+                prior[k] & b.s("therapies", k, "start").is_not_null(),
+                b.s("therapies", k, "start"),
+                b.s("therapies", k, "setting"),
             )
-            best_start = pl.when(later).then(start).otherwise(best_start)
+            for k in ks
+        ]
+        best_start = (
+            pl.max_horizontal([pl.when(ok).then(st) for ok, st, _ in dated_ks])
+            if ks
+            else pl.lit(None, dtype=pl.Date)
+        )
+        best_setting = (
+            pl.coalesce(
+                [pl.when(ok & (st == best_start)).then(se) for ok, st, se in reversed(dated_ks)]
+            )
+            if ks
+            else pl.lit(None, dtype=pl.Utf8)
+        )
         no_setting = ~b.recorded("therapies") | best_start.is_null() | best_setting.is_null()
         missing.append(no_setting)
         mismatch.append(
@@ -1188,14 +1286,15 @@ def _transfusion(args: P.TransfusionArgs, b: Batch) -> pl.Expr:
 
 def attested(b: Batch, trial_id: str, criterion_id: str, verdict: pl.Expr) -> pl.Expr:
     """Apply the latest matching attestation to an open verdict (as the engine does)."""
-    best_on: pl.Expr = pl.lit(None, dtype=pl.Date)
-    holds: pl.Expr = pl.lit(None, dtype=pl.Boolean)
+    if (trial_id, criterion_id) not in b.attestation_keys():
+        return verdict
+    slots = []
     for k in b.ks("attestations"):
         s = partial(b.s, "attestations", k)
         match = ((s("trial") == trial_id) & (s("criterion") == criterion_id)).fill_null(False)
-        better = match & (best_on.is_null() | (s("on") > best_on)).fill_null(False)
-        holds = pl.when(better).then(s("holds")).otherwise(holds)
-        best_on = pl.when(better).then(s("on")).otherwise(best_on)
+        slots.append((match, s("on"), s("holds")))
+    best_on = pl.max_horizontal([pl.when(m).then(on) for m, on, _ in slots])
+    holds = pl.coalesce([pl.when(m & (on == best_on)).then(h) for m, on, h in slots])
     open_ = (verdict == UNKNOWN) | (verdict == REVIEW)
     return (
         pl.when(open_ & holds.is_not_null())
@@ -1204,11 +1303,18 @@ def attested(b: Batch, trial_id: str, criterion_id: str, verdict: pl.Expr) -> pl
     )
 
 
-def criterion_columns(trial: Trial, b: Batch) -> list[pl.Expr]:
-    """One verdict-code column per criterion, named ``<kind>:<criterion id>``."""
-    out = []
-    for kind, criterion in trial.criteria:
-        code = lit(REVIEW) if criterion.rule is None else compile_rule(criterion.rule, b)
-        code = attested(b, trial.id, criterion.id, code)
-        out.append(code.alias(f"{kind}:{criterion.id}"))
-    return out
+def criterion_codes(trials: Sequence[Trial], b: Batch) -> pl.DataFrame:
+    """Verdict codes of every criterion of every trial for the batch: columns ``row``, ``id``
+    and ``<trial id>/<kind>:<criterion id>``. Leaves are evaluated in one pass, then the
+    criteria (combinators over leaf columns, attestations) in a second."""
+    trees: list[tuple[str, pl.Expr]] = []
+    for trial in trials:
+        for kind, criterion in trial.criteria:
+            code = lit(REVIEW) if criterion.rule is None else compile_rule(criterion.rule, b)
+            trees.append((f"{trial.id}/{kind}:{criterion.id}", code))
+    b.evaluate_leaves()
+    exprs = [
+        attested(b, name.split("/", 1)[0], name.split(":", 1)[1], code).alias(name)
+        for name, code in trees
+    ]
+    return b.df.select(pl.col("row"), pl.col("id"), *exprs)

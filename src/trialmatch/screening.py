@@ -1,0 +1,80 @@
+"""``trialmatch screen``: run a batch screening and write its records, summary and progress.
+
+The records go to ``--out`` (written atomically) or standard output; the summary goes to
+standard output when records go to a file, else to standard error. A progress bar is drawn on
+standard error only when it is a terminal.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from collections.abc import Sequence
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+from trialmatch.batch import Summary, TrialTally, screen
+from trialmatch.criteria import LoadedTrial
+
+FORMATS = ("csv", "json", "jsonl")
+
+
+def _writer(fmt: str, fh: Any) -> Any:
+    if fmt == "csv":
+        from trialmatch.report.screen_csv import Writer
+    elif fmt == "json":
+        from trialmatch.report.screen_json import Writer  # type: ignore[assignment]
+    else:
+        from trialmatch.report.screen_jsonl import Writer  # type: ignore[assignment]
+    return Writer(fh)
+
+
+def run_screen(
+    patients: Path,
+    trials: Sequence[LoadedTrial],
+    as_of: dt.date,
+    out: Path | None,
+    fmt: str,
+    engine: str,
+) -> Summary:
+    """Screen, write the records, print the summary; returns the summary.
+
+    >>> # run_screen(Path("p.csv"), load_catalogue(), date(2026, 11, 21), None, "csv", "columnar")
+    """
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from trialmatch.output import atomic_file
+    from trialmatch.report.screen_summary import build
+
+    summary = Summary({t.trial.id: TrialTally() for t in trials})
+    err = Console(stderr=True, highlight=False)
+    show_progress = sys.stderr.isatty()
+    frames = screen(patients, trials, as_of, engine)
+    with ExitStack() as stack:
+        fh = stack.enter_context(atomic_file(out)) if out is not None else sys.stdout.buffer
+        writer = _writer(fmt, fh)
+        progress = None
+        task = None
+        if show_progress:
+            progress = stack.enter_context(
+                Progress(
+                    SpinnerColumn(),
+                    TextColumn("screening {task.completed:,} rows"),
+                    TimeElapsedColumn(),
+                    console=err,
+                    transient=True,
+                )
+            )
+            task = progress.add_task("screen", total=None)
+        for frame in frames:
+            writer.write(frame)
+            summary.add(frame)
+            if progress is not None and task is not None:
+                progress.update(task, completed=summary.rows)
+        writer.close()
+        if out is None:
+            fh.flush()
+    build(summary, list(trials), Console(highlight=False) if out is not None else err)
+    return summary
