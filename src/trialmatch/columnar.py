@@ -262,8 +262,9 @@ class Batch:
         self.day = pl.lit(as_of, dtype=pl.Date)
         self._memo: dict[Any, pl.Expr] = {}
         self._pending: list[Any] = []
-        self._uniques: dict[str, list[Any]] = {}
+        self._uniques: dict[str, tuple[str, list[Any]]] = {}
         self._attested: set[tuple[str, str]] | None = None
+        self._exposure: dict[Any, tuple[str, str]] = {}
         self._names: dict[Any, str] = {}
         flags: list[pl.Expr] = []
         for group in GROUPS:
@@ -344,16 +345,24 @@ class Batch:
         return pl.col(f"__r_{self.group(marker).prefix}")
 
     def mapped(self, key: pl.Expr, fn: Callable[[Any], Any], dtype: Any) -> pl.Expr:
-        """``fn`` applied once per distinct value of ``key`` in this batch, mapped back."""
+        """``fn`` applied once per distinct value of ``key`` in this batch, mapped back.
+
+        Each distinct key gets a dense integer code once per batch (a column of the batch);
+        a mapping is then a gather from a small Series of per-code results.
+        """
         cache_key = str(key)
-        values = self._uniques.get(cache_key)
-        if values is None:
-            values = self.df.select(key.alias("k")).to_series().unique().to_list()
-            self._uniques[cache_key] = values
-        table = {v: fn(v) for v in values if v is not None}
-        if not table:
+        if cache_key not in self._uniques:
+            values = self.df.select(key.alias("k")).to_series()
+            distinct = values.drop_nulls().unique().sort().to_list()
+            code_col = f"__code{len(self._uniques)}"
+            codes = values.rank("dense").cast(pl.Int64) - 1
+            self.df = self.df.with_columns(codes.alias(code_col))
+            self._uniques[cache_key] = (code_col, distinct)
+        name, known = self._uniques[cache_key]
+        if not known:
             return pl.lit(None, dtype=dtype)
-        return key.replace_strict(table, default=None, return_dtype=dtype)
+        results = pl.Series([fn(v) for v in known], dtype=dtype)
+        return pl.lit(results).gather(pl.col(name))
 
     def lab_id(self, term: str) -> str:
         """Canonical lab id of a term."""
@@ -995,66 +1004,42 @@ def _add_months(day: pl.Expr, months: pl.Expr) -> pl.Expr:
     return pl.date(year, month, pl.min_horizontal(day.dt.day().cast(pl.Int32), last))
 
 
-def _calendar_months(first: pl.Expr, last: pl.Expr) -> pl.Expr:
-    """Vectorized :func:`predicates.calendar_months`."""
-    end = last + pl.duration(days=1)
-    whole = (end.dt.year().cast(pl.Int32) - first.dt.year().cast(pl.Int32)) * 12 + (
-        end.dt.month().cast(pl.Int32) - first.dt.month().cast(pl.Int32)
+def _measure(frame: pl.DataFrame, unit: str) -> pl.Series:
+    """Days, or calendar months (:func:`predicates.calendar_months`), of each row's span
+    ``first``..``last`` (inclusive). Computed step by step so no sub-expression repeats."""
+    if unit == "days":
+        return frame.select(
+            ((pl.col("last") - pl.col("first")).dt.total_days() + 1).cast(pl.Float64)
+        ).to_series()
+    f = (
+        frame.select("first", "last")
+        .with_columns(end=pl.col("last") + pl.duration(days=1))
+        .with_columns(
+            whole=(
+                pl.col("end").dt.year().cast(pl.Int32) - pl.col("first").dt.year().cast(pl.Int32)
+            )
+            * 12
+            + (pl.col("end").dt.month().cast(pl.Int32) - pl.col("first").dt.month().cast(pl.Int32))
+        )
+        .with_columns(anchor=_add_months(pl.col("first"), pl.col("whole")))
     )
-    whole = pl.when(_add_months(first, whole) > end).then(whole - 1).otherwise(whole)
-    anchor = _add_months(first, whole)
-    rest = (end - anchor).dt.total_days()
-    days_in_month = anchor.dt.month_end().dt.day()
-    return whole.cast(pl.Float64) + rest.cast(pl.Float64) / days_in_month.cast(pl.Float64)
+    f = (
+        f.with_columns(over=pl.col("anchor") > pl.col("end"))
+        .with_columns(
+            whole=pl.when(pl.col("over")).then(pl.col("whole") - 1).otherwise(pl.col("whole"))
+        )
+        .with_columns(anchor=_add_months(pl.col("first"), pl.col("whole")))
+    )
+    return f.select(
+        pl.col("whole").cast(pl.Float64)
+        + (pl.col("end") - pl.col("anchor")).dt.total_days().cast(pl.Float64)
+        / pl.col("anchor").dt.month_end().dt.day().cast(pl.Float64)
+    ).to_series()
 
 
 @compiles("cumulative_exposure")
 def _exposure(args: P.ExposureArgs, b: Batch) -> pl.Expr:
-    vocab = b.vocab
-    wanted = vocab.drug_ids(args.drug) or frozenset()
-
-    def kind(key: str) -> int:
-        known, unresolved = _known_and_unresolved(vocab, key)
-        if known & wanted:
-            return MET
-        return UNKNOWN if unresolved else NOT_MET
-
-    n = b.df.height
-    parts: list[pl.DataFrame] = []
-    problems: list[pl.Expr] = []
-    cycles_total: list[pl.Expr] = []
-    for k in b.ks("therapies"):
-        s = partial(b.s, "therapies", k)
-        has = b.mapped(_drug_key(b, k), kind, CODE)
-        present = b.present("therapies", k)
-        problems.append(present & (has == UNKNOWN))
-        counted = present & (has == MET) & _started(b, k)
-        if args.unit == "cycles":
-            problems.append(counted & s("cycles").is_null())
-            cycles_total.append(pl.when(counted).then(s("cycles")).otherwise(0))
-            continue
-        ongoing = s("ongoing").eq(True).fill_null(False) | (
-            s("outcome") == TherapyOutcome.ongoing.value
-        ).fill_null(False)
-        end = pl.when(s("end").is_null() & ongoing).then(b.day).otherwise(s("end"))
-        ok = counted & s("start").is_not_null() & end.is_not_null()
-        problems.append(counted & ~ok)
-        parts.append(
-            b.df.select(
-                pl.int_range(pl.len(), dtype=pl.Int64).alias("row"),
-                s("start").alias("first"),
-                pl.min_horizontal(end, b.day).alias("last"),
-                ok.fill_null(False).alias("ok"),
-            ).filter(pl.col("ok"))
-        )
-    problem = _any(problems)
-    if args.unit == "cycles":
-        amount: pl.Expr = (
-            pl.sum_horizontal(cycles_total).cast(pl.Float64) if cycles_total else pl.lit(0.0)
-        )
-    else:
-        totals = _merged_totals(parts, n)
-        amount = pl.lit(totals["days" if args.unit == "days" else "months"])
+    amount, problem = _exposure_amount(args.drug, args.unit, b)
     bounds = args.bounds()
     upper_broken = _any(
         [~_bounds(P.Bounds(**{_WORD[sym]: v}), amount) for sym, v in bounds if sym in ("≤", "<")]
@@ -1074,51 +1059,120 @@ def _exposure(args: P.ExposureArgs, b: Batch) -> pl.Expr:
 _WORD = {"≥": "at_least", "≤": "at_most", ">": "more_than", "<": "less_than"}
 
 
-def _merged_totals(parts: list[pl.DataFrame], n: int) -> pl.DataFrame:
-    """Per row: days and calendar months covered by the union of its spans.
+def _exposure_amount(drug: str, unit: str, b: Batch) -> tuple[pl.Expr, pl.Expr]:
+    """(amount, "something unknown" flag) of exposure to a drug, computed once per batch.
 
-    Rows with a single span need no merging; only rows with several are sorted and merged
-    (touching or overlapping spans join, as :func:`predicates.merge_spans`).
+    Mirrors :func:`predicates.eval_exposure`: courses with the drug, started by the screening
+    date; ongoing ones run to it; overlapping or touching courses count once (calendar
+    months). Rows with one course need no merging; only rows with several are merged.
     """
-    empty = pl.DataFrame(
-        {"days": [0] * n, "months": [0.0] * n}, schema={"days": pl.Int64, "months": pl.Float64}
-    )
-    spans = pl.concat(parts) if parts else pl.DataFrame()
-    if spans.height == 0:
-        return empty
-    spans = spans.with_columns(pl.len().over("row").alias("n"))
-    single = spans.filter(pl.col("n") == 1).select("row", "first", "last")
-    several = spans.filter(pl.col("n") > 1).sort("row", "first", "last")
-    if several.height:
-        reach = pl.col("last").cum_max().shift(1).over("row")
-        several = (
-            several.with_columns(
-                new=(reach.is_null() | (pl.col("first") > reach + pl.duration(days=1)))
-            )
-            .with_columns(group=pl.col("new").cast(pl.Int32).cum_sum().over("row"))
-            .group_by("row", "group", maintain_order=True)
-            .agg(pl.col("first").min(), pl.col("last").max())
-            .select("row", "first", "last")
-        )
-        merged = pl.concat([single, several])
+    memo_key = ("exposure", drug, unit)
+    if memo_key in b._memo:
+        amount_col, problem_col = b._exposure[memo_key]
+        return pl.col(amount_col), pl.col(problem_col)
+    vocab = b.vocab
+    wanted = vocab.drug_ids(drug) or frozenset()
+
+    def kind(key: str) -> int:
+        known, unresolved = _known_and_unresolved(vocab, key)
+        if known & wanted:
+            return MET
+        return UNKNOWN if unresolved else NOT_MET
+
+    problems: list[pl.Expr] = []
+    spans: list[tuple[pl.Expr, pl.Expr, pl.Expr]] = []
+    cycles_total: list[pl.Expr] = []
+    for k in b.ks("therapies"):
+        s = partial(b.s, "therapies", k)
+        has = b.mapped(_drug_key(b, k), kind, CODE)
+        present = b.present("therapies", k)
+        problems.append(present & (has == UNKNOWN))
+        counted = present & (has == MET) & _started(b, k)
+        if unit == "cycles":
+            problems.append(counted & s("cycles").is_null())
+            cycles_total.append(pl.when(counted).then(s("cycles")).otherwise(0))
+            continue
+        ongoing = s("ongoing").eq(True).fill_null(False) | (
+            s("outcome") == TherapyOutcome.ongoing.value
+        ).fill_null(False)
+        end = pl.when(s("end").is_null() & ongoing).then(b.day).otherwise(s("end"))
+        ok = (counted & s("start").is_not_null() & end.is_not_null()).fill_null(False)
+        problems.append(counted & ~ok)
+        spans.append((ok, s("start"), pl.min_horizontal(end, b.day)))
+    name = f"__exp{len(b._exposure)}"
+    if unit == "cycles":
+        amount = pl.sum_horizontal(cycles_total).cast(pl.Float64) if cycles_total else pl.lit(0.0)
+        b.df = b.df.with_columns(amount.alias(name), _any(problems).alias(name + "p"))
     else:
-        merged = single
-    totals = (
-        merged.with_columns(
-            days=(pl.col("last") - pl.col("first")).dt.total_days() + 1,
-            months=_calendar_months(pl.col("first"), pl.col("last")),
+        b.df = b.df.with_columns(
+            _span_totals(b, spans, unit).alias(name), _any(problems).alias(name + "p")
         )
+    b._exposure[memo_key] = (name, name + "p")
+    b._memo[memo_key] = pl.col(name)
+    return pl.col(name), pl.col(name + "p")
+
+
+def _span_totals(b: Batch, spans: list[tuple[pl.Expr, pl.Expr, pl.Expr]], unit: str) -> pl.Series:
+    """Days or calendar months covered by the union of each row's spans."""
+    n = b.df.height
+    if not spans:
+        return pl.Series([0.0] * n, dtype=pl.Float64)
+    cols = []
+    for i, (ok, first, last) in enumerate(spans):
+        cols += [ok.alias(f"ok{i}"), first.alias(f"first{i}"), last.alias(f"last{i}")]
+    wide = b.df.select(*cols).with_columns(
+        pl.sum_horizontal([pl.col(f"ok{i}").cast(pl.Int32) for i in range(len(spans))]).alias("n")
+    )
+
+    one = wide.select(
+        pl.coalesce(
+            [pl.when(pl.col(f"ok{i}")).then(pl.col(f"first{i}")) for i in range(len(spans))]
+        ).alias("first"),
+        pl.coalesce(
+            [pl.when(pl.col(f"ok{i}")).then(pl.col(f"last{i}")) for i in range(len(spans))]
+        ).alias("last"),
+    )
+    single = wide.select(
+        pl.when(pl.col("n") == 0)
+        .then(pl.lit(0.0))
+        .when(pl.col("n") == 1)
+        .then(_measure(one, unit))
+        .alias("v")
+    )["v"]
+    several = wide.with_row_index("row").filter(pl.col("n") > 1)
+    if several.height == 0:
+        return single
+    long = (
+        pl.concat(
+            [
+                several.select(
+                    pl.col("row"),
+                    pl.col(f"first{i}").alias("first"),
+                    pl.col(f"last{i}").alias("last"),
+                    pl.col(f"ok{i}").alias("ok"),
+                )
+                for i in range(len(spans))
+            ]
+        )
+        .filter(pl.col("ok"))
+        .sort("row", "first", "last")
+    )
+    reach = pl.col("last").cum_max().shift(1).over("row")
+    merged = (
+        long.with_columns(new=reach.is_null() | (pl.col("first") > reach + pl.duration(days=1)))
+        .with_columns(group=pl.col("new").cast(pl.Int32).cum_sum().over("row"))
+        .group_by("row", "group", maintain_order=True)
+        .agg(pl.col("first").min(), pl.col("last").max())
+    )
+    merged = (
+        merged.with_columns(v=_measure(merged, unit))
         .group_by("row", maintain_order=True)
-        .agg(pl.col("days").sum(), pl.col("months").sum())
+        .agg(pl.col("v").sum())
     )
-    days = [0] * n
-    months = [0.0] * n
-    for row, d, m in totals.iter_rows():
-        days[row] = d
-        months[row] = m
-    return pl.DataFrame(
-        {"days": days, "months": months}, schema={"days": pl.Int64, "months": pl.Float64}
-    )
+    values = single.to_list()
+    for row, v in merged.iter_rows():
+        values[row] = v
+    return pl.Series(values, dtype=pl.Float64)
 
 
 @compiles("response")
