@@ -167,7 +167,7 @@ def test_show_prints_source_text_encoding_and_coverage(cli) -> None:
     assert "Coverage:" in run.stdout and "criteria computable" in run.stdout
 
 
-@pytest.mark.parametrize("command", ["check", "validate", "show", "trials"])
+@pytest.mark.parametrize("command", ["check", "validate", "show", "trials", "screen", "template"])
 def test_help_shows_an_example(cli, command: str) -> None:
     run = cli([command, "--help"])
     assert run.code == 0

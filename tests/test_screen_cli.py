@@ -1,0 +1,137 @@
+"""`trialmatch screen` and `trialmatch template` from the command line."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+
+from trialmatch.csvlayout import patient_to_row
+from trialmatch.patient import load_patient
+
+from .conftest import AS_OF, PATIENTS
+
+TRIALS = 5
+
+
+def example_csv(tmp_path: Path, extra: list[dict[str, str]] | None = None) -> Path:
+    rows = [
+        patient_to_row(load_patient(p), dt.date.fromisoformat(AS_OF))
+        for p in sorted(PATIENTS.glob("*.yaml"))
+    ]
+    rows += extra or []
+    columns: list[str] = []
+    for r in rows:
+        columns += [c for c in r if c not in columns]
+    path = tmp_path / "patients.csv"
+    with path.open("w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=columns)
+        w.writeheader()
+        w.writerows(rows)
+    return path
+
+
+def test_screen_writes_one_record_per_patient_and_trial(cli, tmp_path: Path) -> None:
+    src = example_csv(tmp_path)
+    out = tmp_path / "out.csv"
+    run = cli(["screen", str(src), "--as-of", AS_OF, "--out", str(out)])
+    assert run.code == 0, run.stderr
+    records = list(csv.DictReader(out.open()))
+    n = len(list(PATIENTS.glob("*.yaml")))
+    assert len(records) == n * TRIALS
+    assert {r["row"] for r in records} == {str(i) for i in range(1, n + 1)}
+    assert "Verdicts per trial" in run.stdout and "Attrition" in run.stdout
+    assert not list(tmp_path.glob(".out.csv.*"))  # no temporary file left behind
+
+
+def test_bad_row_is_reported_and_kept(cli, tmp_path: Path) -> None:
+    src = example_csv(tmp_path, [{"id": "BAD-1", "sex": "F"}])
+    out = tmp_path / "out.jsonl"
+    run = cli(["screen", str(src), "--as-of", AS_OF, "--out", str(out), "--format", "jsonl"])
+    assert run.code == 0
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    bad = [r for r in records if r["patient_id"] == "BAD-1"]
+    assert len(bad) == TRIALS
+    assert all(r["verdict"] == "error" for r in bad)
+    assert "column 'sex'" in bad[0]["error"] and "'F' is not allowed" in bad[0]["error"]
+    assert "(1 could not be read)" in run.stdout
+
+
+@pytest.mark.parametrize("engine", ["columnar", "reference"])
+def test_engines_give_identical_output(cli, tmp_path: Path, engine: str) -> None:
+    src = example_csv(tmp_path, [{"id": "BAD-1", "ecog": "7"}])
+    out = tmp_path / f"{engine}.csv"
+    run = cli(["screen", str(src), "--as-of", AS_OF, "--out", str(out), "--engine", engine])
+    assert run.code == 0
+    other = tmp_path / "columnar.csv"
+    if engine == "reference":
+        cli(["screen", str(src), "--as-of", AS_OF, "--out", str(other)])
+        assert out.read_text() == other.read_text()
+
+
+def test_json_output_is_one_array(cli, tmp_path: Path) -> None:
+    src = example_csv(tmp_path)
+    run = cli(["screen", str(src), "--as-of", AS_OF, "--format", "json"])
+    assert run.code == 0
+    data = json.loads(run.stdout)
+    assert isinstance(data, list) and isinstance(data[0]["failed"], list)
+    assert "Verdicts per trial" in run.stderr  # summary goes to stderr when records go to stdout
+
+
+def test_trial_and_condition_filters(cli, tmp_path: Path) -> None:
+    src = example_csv(tmp_path)
+    run = cli(["screen", str(src), "--as-of", AS_OF, "--condition", "myeloma", "-f", "jsonl"])
+    assert run.code == 0
+    trials = {json.loads(x)["trial_id"] for x in run.stdout.splitlines()}
+    assert trials == {"NCT02538198", "NCT01421927"}
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("", "the file is empty"),
+        ("id,sexx\nP1,female\n", "unknown column 'sexx'; did you mean 'sex'?"),
+        ("id,sex,sex\nP1,female,female\n", "duplicate column 'sex'"),
+        ("sex\nfemale\n", "missing column 'id'"),
+    ],
+)
+def test_bad_header_exits_2(cli, tmp_path: Path, content: str, message: str) -> None:
+    src = tmp_path / "p.csv"
+    src.write_text(content)
+    out = tmp_path / "out.csv"
+    run = cli(["screen", str(src), "--out", str(out)])
+    assert run.code == 2
+    assert message in run.stderr
+    assert not out.exists()
+
+
+def test_screen_usage_errors(cli, tmp_path: Path) -> None:
+    src = example_csv(tmp_path)
+    assert cli(["screen", str(src), "--format", "xml"]).code == 2
+    assert cli(["screen", str(src), "--engine", "fast"]).code == 2
+    assert cli(["screen", str(tmp_path / "missing.csv")]).code == 2
+    run = cli(["screen", str(src), "--condition", "myelomma"])
+    assert run.code == 2 and "did you mean" in run.stderr
+
+
+def test_template_lists_needed_columns_and_a_valid_example(cli, tmp_path: Path) -> None:
+    out = tmp_path / "t.csv"
+    run = cli(["template", "--trial", "NCT01421927", "--out", str(out)])
+    assert run.code == 0
+    header, example = list(csv.reader(out.open()))
+    assert "lab_lvef" in header and "donor_hla_match" in header and "tx_1_drugs" in header
+    assert "lab_hemoglobin" not in header
+    screened = cli(["screen", str(out), "--as-of", AS_OF, "-f", "jsonl"])
+    record = json.loads(screened.stdout.splitlines()[0])
+    assert record["verdict"] != "error", record
+    del example
+
+
+def test_template_to_stdout_without_example(cli) -> None:
+    run = cli(["template", "--condition", "MDS", "--no-example"])
+    assert run.code == 0
+    assert len(run.stdout.splitlines()) == 1
+    assert "transfusions" in run.stdout.split(",")
