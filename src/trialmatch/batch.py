@@ -200,9 +200,13 @@ def screen_columnar(
     trials: Sequence[LoadedTrial],
     as_of: dt.date,
     vocab: Vocabulary | None = None,
-    batch_size: int = 200_000,
+    batch_size: int = 50_000,
+    block_bytes: int = 24 << 20,
 ) -> Iterator[Any]:
-    """Screen with the columnar engine, a batch of rows at a time; yields record frames.
+    """Screen with the columnar engine, a block of rows at a time; yields record frames.
+
+    The file is read in blocks of about ``block_bytes`` cut at row boundaries;
+    ``batch_size`` bounds the rows per batch if the rest must be read by Python's csv module.
 
     If Polars cannot parse part of the file (a row with too many cells), the rest is read with
     Python's csv module and still evaluated column-wise; the bad row gets an error record.
@@ -212,26 +216,72 @@ def screen_columnar(
     vocab = vocab or Vocabulary.default()
     header = read_header(path, vocab)
     done = 0
-    lazy = pl.scan_csv(
-        path, infer_schema=False, has_header=True, encoding="utf8", raise_if_empty=False
-    )
-    batches = iter(lazy.collect_batches(chunk_size=batch_size))
-    while True:
+    for block in _row_blocks(path, block_bytes):
         try:
-            raw = next(batches)
-            if raw.width != len(header.columns):
+            raw = pl.read_csv(
+                block,
+                infer_schema=False,
+                has_header=True,
+                encoding="utf8",
+                raise_if_empty=False,
+                truncate_ragged_lines=False,
+            )
+            if raw.height and raw.width != len(header.columns):
                 raise pl.exceptions.ComputeError("row width differs from the header")
-        except StopIteration:
-            return
         except (pl.exceptions.PolarsError, OSError):
-            # Polars cannot parse the rest (e.g. a row with too many cells): read it with
-            # Python's csv module, still evaluating column-wise.
+            # Polars cannot parse this part (e.g. a row with too many cells): read the rest
+            # with Python's csv module, still evaluating column-wise.
             yield from _columnar_from_python(path, header, trials, as_of, vocab, batch_size, done)
             return
+        if raw.height == 0:
+            continue
         raw.columns = list(header.columns)
         numbers = list(range(done + 1, done + raw.height + 1))
         yield _columnar_batch(raw, numbers, header, trials, as_of, vocab)
         done += raw.height
+
+
+def _row_blocks(path: Path, block_bytes: int) -> Iterator[bytes]:
+    """The file as CSV blocks (each with the header line), cut only at row boundaries.
+
+    A newline ends a row unless it is inside quotes; quote parity is tracked across blocks.
+    Blocks are about ``block_bytes``, so memory stays bounded whatever the file size.
+    """
+    with path.open("rb") as fh:
+        header = fh.readline()
+        if header.startswith(b"\xef\xbb\xbf"):
+            header = header[3:]
+        carry = b""
+        quotes_open = False
+        while True:
+            chunk = fh.read(block_bytes)
+            data = carry + chunk
+            if not chunk:
+                if data.strip():
+                    yield header + data
+                return
+            cut = _last_row_end(data, quotes_open)
+            if cut is None:
+                carry = data
+                continue
+            body, carry = data[: cut + 1], data[cut + 1 :]
+            quotes_open = (body.count(b'"') % 2 == 1) != quotes_open
+            if body.strip():
+                yield header + body
+
+
+def _last_row_end(data: bytes, quotes_open: bool) -> int | None:
+    """Index of the last newline in ``data`` that is outside quotes, or None."""
+    total = data.count(b'"')
+    pos = len(data)
+    while True:
+        pos = data.rfind(b"\n", 0, pos)
+        if pos < 0:
+            return None
+        after = data.count(b'"', pos)
+        before_odd = ((total - after) % 2 == 1) != quotes_open
+        if not before_odd:
+            return pos
 
 
 def _columnar_from_python(
@@ -435,7 +485,7 @@ def screen(
     if engine == "reference":
         return screen_reference(path, trials, as_of, vocab, batch_size or 10_000)
     if engine == "columnar":
-        return screen_columnar(path, trials, as_of, vocab, batch_size or 200_000)
+        return screen_columnar(path, trials, as_of, vocab, batch_size or 50_000)
     raise ValueError(f"unknown engine {engine!r}; allowed: {', '.join(ENGINES)}")
 
 
