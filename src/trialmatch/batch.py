@@ -158,11 +158,13 @@ def _python_rows(
         reader = csv.reader(fh)
         next(reader, None)
         width = len(header.columns)
-        for number, cells in enumerate(reader, start=1):
+        number = 0
+        for cells in reader:
+            if not cells:
+                continue  # a blank line is not a row (and is not counted)
+            number += 1
             if number <= skip:
                 continue
-            if not cells:
-                continue  # a blank line is not a row
             if len(cells) > width:
                 yield number, f"row {number}: {len(cells)} cells, but the header has {width}"
                 continue
@@ -257,6 +259,7 @@ def _row_blocks(path: Path, block_bytes: int) -> Iterator[bytes]:
             chunk = fh.read(block_bytes)
             data = carry + chunk
             if not chunk:
+                data = _drop_blank_lines(data, quotes_open)
                 if data.strip():
                     yield header + data
                 return
@@ -265,9 +268,27 @@ def _row_blocks(path: Path, block_bytes: int) -> Iterator[bytes]:
                 carry = data
                 continue
             body, carry = data[: cut + 1], data[cut + 1 :]
+            starts_open = quotes_open
             quotes_open = (body.count(b'"') % 2 == 1) != quotes_open
+            body = _drop_blank_lines(body, starts_open)
             if body.strip():
                 yield header + body
+
+
+def _drop_blank_lines(body: bytes, quotes_open: bool) -> bytes:
+    """``body`` without blank lines outside quotes (a blank line is not a row, as in the
+    reference reader); cheap when there are none."""
+    if not (body.startswith((b"\n", b"\r\n")) or b"\n\n" in body or b"\n\r\n" in body):
+        return body
+    kept = []
+    inside = quotes_open
+    for line in body.splitlines(keepends=True):
+        if not inside and not line.strip(b"\r\n"):
+            continue
+        kept.append(line)
+        if line.count(b'"') % 2 == 1:
+            inside = not inside
+    return b"".join(kept)
 
 
 def _last_row_end(data: bytes, quotes_open: bool) -> int | None:

@@ -59,7 +59,8 @@ _KIND_DTYPE = {
 }
 
 
-_EDGE_SPACE = r"^\s|\s$"
+# Python's str.strip() also strips the information separators \x1c-\x1f: flag them too.
+_EDGE_SPACE = r"^[\s\x1c-\x1f]|[\s\x1c-\x1f]$"
 _EMPTY_ITEM = r"(^|;)\s*(;|$)"
 
 
@@ -352,7 +353,8 @@ class Batch:
         """
         cache_key = str(key)
         if cache_key not in self._uniques:
-            values = self.df.select(key.alias("k")).to_series()
+            # Selected beside a full-height column, so a literal key is broadcast.
+            values = self.df.select(pl.int_range(pl.len()).alias("_i"), key.alias("k"))["k"]
             distinct = values.drop_nulls().unique().sort().to_list()
             code_col = f"__code{len(self._uniques)}"
             codes = values.rank("dense").cast(pl.Int64) - 1
@@ -370,13 +372,33 @@ class Batch:
 
 
 def _key(*exprs: pl.Expr) -> pl.Expr:
-    """A string key joining several (nullable) string columns, for :meth:`Batch.mapped`."""
-    return pl.concat_str([e.cast(pl.Utf8).fill_null("\x00") for e in exprs], separator="\x1f")
+    """An unambiguous string key for several (nullable) string columns: each part is written
+    as ``<length>:<text>`` or ``~`` for null, so no cell content can shift the others."""
+    parts = []
+    for e in exprs:
+        text = e.cast(pl.Utf8)
+        parts.append(
+            pl.when(text.is_null())
+            .then(pl.lit("~"))
+            .otherwise(pl.format("{}:{}", text.str.len_chars(), text))
+        )
+    return pl.concat_str(parts)
 
 
 def _split(key: str, n: int) -> list[str | None]:
-    parts = key.split("\x1f")
-    return [None if p == "\x00" else p for p in parts][:n]
+    """The parts of a :func:`_key`."""
+    out: list[str | None] = []
+    i = 0
+    while i < len(key) and len(out) < n:
+        if key[i] == "~":
+            out.append(None)
+            i += 1
+            continue
+        colon = key.index(":", i)
+        length = int(key[i:colon])
+        out.append(key[colon + 1 : colon + 1 + length])
+        i = colon + 1 + length
+    return out
 
 
 def _items(text: str | None) -> list[str]:

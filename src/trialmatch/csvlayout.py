@@ -550,16 +550,16 @@ def patient_to_row(patient: Patient, as_of: dt.date | None = None) -> dict[str, 
             value = value.get(p) if isinstance(value, dict) else None
         if value is not None:
             row[col.suffix] = _cell(value)
+    from trialmatch.vocab import Vocabulary
+
+    vocab = Vocabulary.default()
     by_lab: dict[str, list[Any]] = {}
     for lab in patient.labs or []:
-        by_lab.setdefault(lab.name, []).append(lab)
-    for name, results in by_lab.items():
+        by_lab.setdefault(vocab.lab_id(lab.name) or lab.name, []).append(lab)
+    for lab_id, results in by_lab.items():
         usable = [r for r in results if as_of is None or r.date is None or r.date <= as_of]
         pool = usable or results
         r = max(pool, key=lambda x: x.date or dt.date.min)
-        from trialmatch.vocab import Vocabulary
-
-        lab_id = Vocabulary.default().lab_id(name) or name
         row[f"lab_{lab_id}"] = _cell(r.value)
         row[f"lab_{lab_id}_unit"] = r.unit
         if r.date:
