@@ -61,7 +61,7 @@ _KIND_DTYPE = {
 
 # Python's str.strip() also strips the information separators \x1c-\x1f: flag them too.
 _EDGE_SPACE = r"^[\s\x1c-\x1f]|[\s\x1c-\x1f]$"
-_EMPTY_ITEM = r"(^|;)\s*(;|$)"
+_EMPTY_ITEM = r"(^|;)[\s\x1c-\x1f]*(;|$)"
 
 
 def _typed(name: str, col: Col) -> tuple[pl.Expr, pl.Expr]:
