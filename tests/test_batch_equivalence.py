@@ -5,14 +5,16 @@ is the specification. Checked here:
 
 * the example patients, exported with :func:`patient_to_row`, screen identically with both
   engines, and each record is what :func:`evaluate_trial` says for the same patient;
-* generated CSV rows (realistic values, values at the criteria's thresholds, empty cells and
-  invalid cells) give identical record frames, also with small batches so that batch
-  boundaries are crossed;
-* rows that cannot be read (too many cells, blank lines, short rows) are reported, numbered,
-  and the same in both engines.
+* rows at the criteria's thresholds give the verdicts the criteria files document;
+* generated CSV files (realistic values, values at the thresholds, empty and invalid cells,
+  odd whitespace, blank lines, rows with a cell too many, headers missing columns or in
+  another order) give identical record frames, also when the columnar engine reads the file
+  in small byte blocks and small batches, so that batch boundaries are crossed;
+* rows that cannot be read (too many cells, blank lines, short rows) are reported, numbered
+  1..N (a blank line is not a row), and the same in both engines.
 
-Known disagreements are kept as strict-xfail tests (``BUG: ...``) with the smallest CSV that
-shows them (none at present: the ones found have been fixed and their tests kept).
+A disagreement found is kept as a strict-xfail test (``BUG: ...``) with the smallest CSV that
+shows it; those found so far have been fixed, and their tests kept as regression tests.
 """
 
 from __future__ import annotations

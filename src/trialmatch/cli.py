@@ -30,6 +30,13 @@ AsOf = Annotated[
     str | None,
     typer.Option("--as-of", help="Screening date YYYY-MM-DD (default: today).", metavar="DATE"),
 ]
+TrialIds = Annotated[
+    list[str] | None,
+    typer.Option("--trial", "-t", help="Only this trial id (repeatable).", metavar="ID"),
+]
+TrialCondition = Annotated[
+    str | None, typer.Option("--condition", "-c", help="Only trials for this condition.")
+]
 CriteriaDir = Annotated[
     Path | None,
     typer.Option(
@@ -94,10 +101,7 @@ def check(
     patient: Annotated[
         Path, typer.Argument(help="Patient profile (YAML or JSON).", show_default=False)
     ],
-    trial: Annotated[
-        list[str] | None,
-        typer.Option("--trial", "-t", help="Only this trial id (repeatable).", metavar="ID"),
-    ] = None,
+    trial: TrialIds = None,
     as_of: AsOf = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="table, json or markdown.")] = "table",
     criteria: CriteriaDir = None,
@@ -226,13 +230,8 @@ def screen(
     patients: Annotated[
         Path, typer.Argument(help="Patients CSV (see `trialmatch template`).", show_default=False)
     ],
-    trial: Annotated[
-        list[str] | None,
-        typer.Option("--trial", "-t", help="Only this trial id (repeatable).", metavar="ID"),
-    ] = None,
-    condition: Annotated[
-        str | None, typer.Option("--condition", "-c", help="Only trials for this condition.")
-    ] = None,
+    trial: TrialIds = None,
+    condition: TrialCondition = None,
     as_of: AsOf = None,
     out: Annotated[
         Path | None,
@@ -268,13 +267,8 @@ def screen(
 @app.command()
 @_input_errors
 def template(
-    trial: Annotated[
-        list[str] | None,
-        typer.Option("--trial", "-t", help="Only this trial id (repeatable).", metavar="ID"),
-    ] = None,
-    condition: Annotated[
-        str | None, typer.Option("--condition", "-c", help="Only trials for this condition.")
-    ] = None,
+    trial: TrialIds = None,
+    condition: TrialCondition = None,
     out: Annotated[
         Path | None,
         typer.Option("--out", "-o", help="Write to this file (default: standard output)."),
