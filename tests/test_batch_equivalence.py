@@ -481,7 +481,7 @@ def test_thresholds_both_engines(tmp_path: Path) -> None:
     rows = [{"id": f"T{i}", **cells} for i, (_, cells, *_) in enumerate(THRESHOLDS, start=1)]
     columns = ["id", *sorted({c for r in rows for c in r} - {"id"})]
     path = write_csv(tmp_path / "thresholds.csv", columns, rows)
-    frame = both_engines(path, AS_OF, block_bytes=(1, 300))
+    frame = both_engines(path, AS_OF, block_bytes=(400,))
     for number, (name, _, trial, criterion, expected) in enumerate(THRESHOLDS, start=1):
         rec = frame.filter((pl.col("row") == number) & (pl.col("trial_id") == trial))
         got = rec.row(0, named=True)
