@@ -30,3 +30,9 @@ def test_engine_never_reads_the_clock() -> None:
         source = inspect.getsource(module)
         for call in ("date.today(", "datetime.now(", "time.time(", "datetime.today("):
             assert call not in source, f"{module.__name__} calls {call}"
+
+
+def test_every_predicate_has_a_columnar_compiler() -> None:
+    from trialmatch.columnar import unsupported
+
+    assert unsupported() == []

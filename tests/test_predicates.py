@@ -1017,3 +1017,11 @@ def test_transfusion_missing_end_date_names_the_end_date() -> None:
 def test_review_always_needs_review(patient: dict[str, Any]) -> None:
     ev = check({"review": {"reason": "investigator judges severe illness"}}, patient, REVIEW)
     assert ev.sentence == "investigator judges severe illness"
+
+
+@pytest.mark.parametrize(("written", "expected"), [
+    ("WHO2016", MET), ("who 2016", MET), ("WHO 2016 revision", MET), ("FAB", NOT_MET),
+], ids=["no_space", "lower_case", "longer_name", "other_system"])
+def test_classification_ignores_case_and_spacing(written: str, expected: Verdict) -> None:
+    rule = {"diagnosis": {"condition": "MDS", "classification_in": ["WHO 2008", "WHO 2016"]}}
+    check(rule, {"diagnoses": [{"condition": "MDS", "classification": written}]}, expected)

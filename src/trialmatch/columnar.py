@@ -306,21 +306,6 @@ class Batch:
             self.df = self.df.with_columns(exprs)
             self._pending = []
 
-    def cache(self, expr: pl.Expr, key: Any = None) -> pl.Expr:
-        """Evaluate ``expr`` now into a column of the batch and refer to that column.
-
-        Keeps expression trees small (a compiled trial would otherwise repeat shared parts
-        many times); with ``key``, the same expression is computed once per batch.
-        """
-        if key is not None and key in self._memo:
-            return self._memo[key]
-        name = f"__tm{len(self.df.columns)}"
-        self.df = self.df.with_columns(expr.alias(name))
-        col = pl.col(name)
-        if key is not None:
-            self._memo[key] = col
-        return col
-
     def c(self, name: str, kind: str = "str") -> pl.Expr:
         """A typed column (null literal when the file lacks it)."""
         return _c(self.header, name, kind)
@@ -680,12 +665,7 @@ def _diagnosis(args: P.DiagnosisArgs, b: Batch) -> pl.Expr:
 
     def category(key: str) -> int:
         condition, code, subtype, classification = _split(key, 4)
-        cid = None
-        for term in (subtype, code, condition):
-            if term:
-                found = vocab.condition_id(term)
-                if found is not None and (cid is None or cid in vocab.condition_ancestors(found)):
-                    cid = found
+        cid = P.condition_of(vocab, condition, code, subtype)
         if cid is None:
             return UNKNOWN
         if not vocab.condition_is_a(cid, target):
@@ -693,9 +673,7 @@ def _diagnosis(args: P.DiagnosisArgs, b: Batch) -> pl.Expr:
         if args.classification_in:
             if classification is None:
                 return UNKNOWN
-            if not any(
-                normalise(classification).startswith(normalise(c)) for c in args.classification_in
-            ):
+            if not P.classification_matches(classification, args.classification_in):
                 return NOT_MET
         return MET
 
@@ -1089,7 +1067,7 @@ def _exposure_amount(drug: str, unit: str, b: Batch) -> tuple[pl.Expr, pl.Expr]:
     months). Rows with one course need no merging; only rows with several are merged.
     """
     memo_key = ("exposure", drug, unit)
-    if memo_key in b._memo:
+    if memo_key in b._exposure:
         amount_col, problem_col = b._exposure[memo_key]
         return pl.col(amount_col), pl.col(problem_col)
     vocab = b.vocab
@@ -1130,7 +1108,6 @@ def _exposure_amount(drug: str, unit: str, b: Batch) -> tuple[pl.Expr, pl.Expr]:
             _span_totals(b, spans, unit).alias(name), _any(problems).alias(name + "p")
         )
     b._exposure[memo_key] = (name, name + "p")
-    b._memo[memo_key] = pl.col(name)
     return pl.col(name), pl.col(name + "p")
 
 
@@ -1265,8 +1242,7 @@ def _response(args: P.ResponseArgs, b: Batch) -> pl.Expr:
         methods = args.assessed_by_in
 
         def by(text: str) -> bool:
-            tokens = set(normalise(text).replace("/", " ").split())
-            return any(normalise(m) in tokens or normalise(m) == normalise(text) for m in methods)
+            return P.assessed_by_matches(text, methods)
 
         assessed = b.c("disease_response_assessed_by")
         missing.append(assessed.is_null())

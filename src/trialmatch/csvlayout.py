@@ -228,11 +228,10 @@ class Header:
         """The spec of a column."""
         if name in self.scalars:
             return self.scalars[name]
-        for lab_id, cols in self.labs.items():
+        for cols in self.labs.values():
             for part, column in cols.items():
                 if column == name:
-                    return next(c for c in LAB_COLS if (c.field == part))
-            del lab_id
+                    return next(c for c in LAB_COLS if c.field == part)
         m = _SLOT.match(name)
         if m and m["prefix"] in GROUP_BY_PREFIX:
             return next(

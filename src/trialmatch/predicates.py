@@ -628,16 +628,48 @@ def eval_childbearing(args: ChildbearingArgs, ctx: Context) -> Evidence:
 # Diagnoses
 
 
-def _diagnosis_condition(diag: Any, vocab: Vocabulary) -> tuple[str | None, str]:
-    """The most specific condition id a diagnosis resolves to, and the term shown."""
+def condition_of(
+    vocab: Vocabulary, condition: str | None, code: str | None, subtype: str | None
+) -> str | None:
+    """The most specific condition id that a diagnosis's subtype, code or name resolves to.
+
+    >>> condition_of(Vocabulary.default(), "MDS", None, "MDS with isolated del(5q)")
+    'mds_del5q'
+    """
     best: str | None = None
-    shown = diag.condition or diag.code or "?"
-    for term in (diag.subtype, diag.code, diag.condition):
+    for term in (subtype, code, condition):
         if term:
             cid = vocab.condition_id(term)
             if cid is not None and (best is None or best in vocab.condition_ancestors(cid)):
                 best = cid
-    return best, shown
+    return best
+
+
+def classification_matches(text: str, accepted: Sequence[str]) -> bool:
+    """Whether a classification is one of the accepted ones, matched by prefix with case and
+    spacing ignored ("WHO2016" is "WHO 2016", and "WHO" accepts both).
+
+    >>> classification_matches("WHO2016", ["WHO 2008", "WHO 2016"])
+    True
+    """
+    key = normalise(text).replace(" ", "")
+    return any(key.startswith(normalise(a).replace(" ", "")) for a in accepted)
+
+
+def assessed_by_matches(text: str, methods: Sequence[str]) -> bool:
+    """Whether an assessment method names one of ``methods`` (PET-CT counts as CT).
+
+    >>> assessed_by_matches("PET-CT", ["CT"]), assessed_by_matches("bone marrow", ["CT"])
+    (True, False)
+    """
+    tokens = set(normalise(text).replace("/", " ").split())
+    return any(normalise(m) in tokens or normalise(m) == normalise(text) for m in methods)
+
+
+def _diagnosis_condition(diag: Any, vocab: Vocabulary) -> tuple[str | None, str]:
+    """The most specific condition id a diagnosis resolves to, and the term shown."""
+    shown = diag.condition or diag.code or "?"
+    return condition_of(vocab, diag.condition, diag.code, diag.subtype), shown
 
 
 @predicate("diagnosis", DiagnosisArgs)
@@ -676,9 +708,7 @@ def eval_diagnosis(args: DiagnosisArgs, ctx: Context) -> Evidence:
             if d.classification is None:
                 no_class.append(shown)
                 continue
-            if not any(
-                normalise(d.classification).startswith(normalise(c)) for c in args.classification_in
-            ):
+            if not classification_matches(d.classification, args.classification_in):
                 others.append(f"{shown} ({d.classification})")
                 continue
         cls = f" ({d.classification})" if d.classification else ""
@@ -1474,11 +1504,7 @@ def eval_response(args: ResponseArgs, ctx: Context) -> Evidence:
         if s.assessed_by is None:
             missing.append("how the response was assessed")
         else:
-            tokens = set(normalise(s.assessed_by).replace("/", " ").split())
-            if not any(
-                normalise(m) in tokens or normalise(m) == normalise(s.assessed_by)
-                for m in args.assessed_by_in
-            ):
+            if not assessed_by_matches(s.assessed_by, args.assessed_by_in):
                 return _ev(
                     "response",
                     Verdict.not_met,
