@@ -135,3 +135,26 @@ def test_template_to_stdout_without_example(cli) -> None:
     assert run.code == 0
     assert len(run.stdout.splitlines()) == 1
     assert "transfusions" in run.stdout.split(",")
+
+
+def test_not_utf8_exits_2_without_traceback(cli, tmp_path: Path) -> None:
+    src = tmp_path / "p.csv"
+    src.write_bytes(b"id,sex\n" + b"P1,male\n" * 3 + b"P2,\xff\xfe\n")
+    out = tmp_path / "out.csv"
+    run = cli(["screen", str(src), "--out", str(out)])
+    assert run.code == 2
+    assert "not UTF-8 text" in run.stderr and "Traceback" not in run.stderr
+    assert not out.exists()
+
+
+def test_not_utf8_late_in_a_large_file_names_the_line_and_byte(tmp_path: Path) -> None:
+    from trialmatch.batch import screen
+    from trialmatch.criteria import load_catalogue
+    from trialmatch.errors import InputError
+
+    src = tmp_path / "p.csv"
+    src.write_bytes(b"id,sex\n" + b"P1,male\n" * 5000 + b"P2,\xff\xfe\n")
+    bad_byte = len(b"id,sex\n" + b"P1,male\n" * 5000 + b"P2,")
+    with pytest.raises(InputError, match=f":5002: not UTF-8 text at byte {bad_byte}$"):
+        for _ in screen(src, load_catalogue(), dt.date(2026, 11, 21)):
+            pass

@@ -21,7 +21,7 @@ from typing import Any
 from trialmatch.criteria import LoadedTrial
 from trialmatch.csvlayout import Header, LayoutError, RowError, parse_header, row_to_patient
 from trialmatch.engine import evaluate_trial
-from trialmatch.errors import InputError
+from trialmatch.errors import InputError, file_error
 from trialmatch.patient import Patient
 from trialmatch.results import Verdict, failing
 from trialmatch.vocab import Vocabulary
@@ -100,12 +100,8 @@ def read_header(path: Path, vocab: Vocabulary) -> Header:
     try:
         with path.open(newline="", encoding="utf-8-sig") as fh:
             first = next(csv.reader(fh), None)
-    except FileNotFoundError:
-        raise InputError.single(str(path), "no such file") from None
-    except IsADirectoryError:
-        raise InputError.single(str(path), "is a directory, expected a CSV file") from None
-    except UnicodeDecodeError as exc:
-        raise InputError.single(str(path), f"not UTF-8 text (byte {exc.start})") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise file_error(path, exc) from None
     except csv.Error as exc:
         raise InputError.single(str(path), f"CSV error in the header: {exc}", 1) from None
     if not first:
@@ -153,23 +149,56 @@ def _python_rows(
     path: Path, header: Header, skip: int
 ) -> Iterator[tuple[int, dict[str, str] | str]]:
     """Rows after ``skip`` data rows, as dicts; a row with too many cells is an error string.
-    Short rows are padded with empty cells (as the columnar reader does)."""
+    Short rows are padded with empty cells (as the columnar reader does). Text that is not
+    UTF-8, or that the csv module cannot parse, stops the run with an :class:`InputError`
+    saying after which row."""
+    width = len(header.columns)
+    number = 0
     with path.open(newline="", encoding="utf-8-sig") as fh:
         reader = csv.reader(fh)
-        next(reader, None)
-        width = len(header.columns)
-        number = 0
-        for cells in reader:
-            if not cells:
-                continue  # a blank line is not a row (and is not counted)
-            number += 1
-            if number <= skip:
-                continue
-            if len(cells) > width:
-                yield number, f"row {number}: {len(cells)} cells, but the header has {width}"
-                continue
-            cells = cells + [""] * (width - len(cells))
-            yield number, dict(zip(header.columns, cells, strict=True))
+        try:
+            next(reader, None)
+            for cells in reader:
+                if not cells:
+                    continue  # a blank line is not a row (and is not counted)
+                number += 1
+                if number <= skip:
+                    continue
+                if len(cells) > width:
+                    yield number, f"row {number}: {len(cells)} cells, but the header has {width}"
+                    continue
+                cells = cells + [""] * (width - len(cells))
+                yield number, dict(zip(header.columns, cells, strict=True))
+        except UnicodeDecodeError:
+            line, offset = _first_bad_utf8(path)
+            raise InputError.single(str(path), f"not UTF-8 text at byte {offset}", line) from None
+        except csv.Error as exc:
+            raise InputError.single(
+                str(path), f"cannot read the CSV after row {number}: {exc}"
+            ) from None
+
+
+def _first_bad_utf8(path: Path) -> tuple[int, int]:
+    """(1-based line, byte offset) of the first byte of ``path`` that is not valid UTF-8."""
+    offset = 0  # file offset of data[0]
+    newlines = 0
+    carry = b""
+    with path.open("rb") as fh:
+        while True:
+            block = fh.read(1 << 20)
+            data = carry + block
+            carry = b""
+            try:
+                data.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                if block and exc.reason == "unexpected end of data":
+                    data, carry = data[: exc.start], data[exc.start :]  # cut by the block end
+                else:
+                    return newlines + data[: exc.start].count(b"\n") + 1, offset + exc.start
+            if not block:
+                return newlines + 1, offset
+            newlines += data.count(b"\n")
+            offset += len(data)
 
 
 def screen_reference(
@@ -392,9 +421,17 @@ def _columnar_batch(
     """Records (a DataFrame) for one raw batch, in row order then trial order."""
     import polars as pl
 
-    from trialmatch.columnar import MET, NOT_MET, REVIEW, UNKNOWN, Batch, criterion_codes
+    from trialmatch.columnar import (
+        MET,
+        NOT_MET,
+        REVIEW,
+        UNKNOWN,
+        Batch,
+        criterion_codes,
+        type_batch,
+    )
 
-    typed, bad = type_and_flag(raw, header)
+    typed, bad = type_batch(raw, header)
     frames: list[pl.DataFrame] = []
     bad_idx = [i for i, flag in enumerate(bad.to_list()) if flag]
     if bad_idx:
@@ -481,13 +518,6 @@ def _trial_frame(t: LoadedTrial, order: int, codes: Any, values: tuple[int, int,
         pl.lit(None, dtype=pl.Utf8).alias("error"),
         pl.lit(order, dtype=pl.Int32).alias("_t"),
     )
-
-
-def type_and_flag(raw: Any, header: Header) -> tuple[Any, Any]:
-    """Typed batch and the rows that cannot be read (see :func:`columnar.type_batch`)."""
-    from trialmatch.columnar import type_batch
-
-    return type_batch(raw, header)
 
 
 def screen(

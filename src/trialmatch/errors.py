@@ -41,6 +41,25 @@ class Problem:
         return text
 
 
+def file_error(path: object, exc: BaseException) -> InputError:
+    """The :class:`InputError` for a file that cannot be read as UTF-8 text.
+
+    >>> str(file_error("p.yaml", FileNotFoundError()))
+    'p.yaml: no such file'
+    """
+    if isinstance(exc, FileNotFoundError):
+        message = "no such file"
+    elif isinstance(exc, IsADirectoryError):
+        message = "is a directory, expected a file"
+    elif isinstance(exc, UnicodeDecodeError):
+        message = f"not UTF-8 text (byte {exc.start})"
+    elif isinstance(exc, OSError):
+        message = f"cannot read file: {exc.strerror or exc}"
+    else:
+        message = str(exc)
+    return InputError.single(str(path), message)
+
+
 class InputError(Exception):
     """Bad user input: one or more problems, all reported at once.
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from trialmatch.errors import InputError, Problem
+from trialmatch.errors import InputError, Problem, file_error
 
 _BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -203,17 +203,9 @@ def load_document(path: Path | str) -> Document:
     """
     p = Path(path)
     try:
-        raw = p.read_bytes()
-    except FileNotFoundError:
-        raise InputError.single(str(path), "no such file") from None
-    except IsADirectoryError:
-        raise InputError.single(str(path), "is a directory, expected a file") from None
-    except OSError as exc:
-        raise InputError.single(str(path), f"cannot read file: {exc.strerror}") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError.single(str(path), f"not UTF-8 text (byte {exc.start})") from None
+        text = p.read_bytes().decode("utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise file_error(path, exc) from None
     if not text.strip():
         raise InputError.single(str(path), "the file is empty", 1, 1)
     return parse_yaml(text, str(path))
