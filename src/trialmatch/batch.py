@@ -244,8 +244,11 @@ def screen_columnar(
     """
     import polars as pl
 
+    from trialmatch.columnar import Plan
+
     vocab = vocab or Vocabulary.default()
     header = read_header(path, vocab)
+    plan = Plan([t.trial for t in trials], header, vocab, as_of)
     done = 0
     for block in _row_blocks(path, block_bytes):
         try:
@@ -262,13 +265,13 @@ def screen_columnar(
         except (pl.exceptions.PolarsError, OSError):
             # Polars cannot parse this part (e.g. a row with too many cells): read the rest
             # with Python's csv module, still evaluating column-wise.
-            yield from _columnar_from_python(path, header, trials, as_of, vocab, batch_size, done)
+            yield from _columnar_from_python(path, plan, trials, batch_size, done)
             return
         if raw.height == 0:
             continue
         raw.columns = list(header.columns)
         numbers = list(range(done + 1, done + raw.height + 1))
-        yield _columnar_batch(raw, numbers, header, trials, as_of, vocab)
+        yield _columnar_batch(raw, numbers, plan, trials)
         done += raw.height
 
 
@@ -335,15 +338,11 @@ def _last_row_end(data: bytes, quotes_open: bool) -> int | None:
 
 
 def _columnar_from_python(
-    path: Path,
-    header: Header,
-    trials: Sequence[LoadedTrial],
-    as_of: dt.date,
-    vocab: Vocabulary,
-    batch_size: int,
-    skip: int,
+    path: Path, plan: Any, trials: Sequence[LoadedTrial], batch_size: int, skip: int
 ) -> Iterator[Any]:
     import polars as pl
+
+    header = plan.header
 
     rows: list[dict[str, str]] = []
     numbers: list[int] = []
@@ -356,7 +355,7 @@ def _columnar_from_python(
         )
         parts = [records_frame(pending)]
         if rows:
-            parts.append(_columnar_batch(frame, numbers, header, trials, as_of, vocab))
+            parts.append(_columnar_batch(frame, numbers, plan, trials))
         order = {t.trial.id: n for n, t in enumerate(trials)}
         return pl.concat(parts).sort(
             "row", pl.col("trial_id").replace_strict(order, return_dtype=pl.Int32)
@@ -410,26 +409,13 @@ def RECORD_SCHEMA() -> dict[str, Any]:
     }
 
 
-def _columnar_batch(
-    raw: Any,
-    numbers: list[int],
-    header: Header,
-    trials: Sequence[LoadedTrial],
-    as_of: dt.date,
-    vocab: Vocabulary,
-) -> Any:
+def _columnar_batch(raw: Any, numbers: list[int], plan: Any, trials: Sequence[LoadedTrial]) -> Any:
     """Records (a DataFrame) for one raw batch, in row order then trial order."""
     import polars as pl
 
-    from trialmatch.columnar import (
-        MET,
-        NOT_MET,
-        REVIEW,
-        UNKNOWN,
-        Batch,
-        criterion_codes,
-        type_batch,
-    )
+    from trialmatch.columnar import MET, NOT_MET, REVIEW, UNKNOWN, type_batch
+
+    header, as_of, vocab = plan.header, plan.as_of, plan.vocab
 
     typed, bad = type_batch(raw, header)
     frames: list[pl.DataFrame] = []
@@ -451,7 +437,7 @@ def _columnar_batch(
         )
     good = typed.with_columns(pl.Series("row", numbers, dtype=pl.Int64)).filter(~bad)
     if good.height:
-        codes = criterion_codes([t.trial for t in trials], Batch(good, header, vocab, as_of))
+        codes = plan.run(good)
         for n, t in enumerate(trials):
             frames.append(_trial_frame(t, n, codes, (MET, NOT_MET, REVIEW, UNKNOWN)))
     if not frames:

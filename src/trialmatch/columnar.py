@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
@@ -252,59 +253,136 @@ def _model_rules(header: Header) -> pl.Expr:
 # Compilation
 
 
-class Batch:
-    """One typed batch with what compilers need: header, vocabulary, screening date."""
+@dataclass
+class _Mapping:
+    """One vocabulary question, answered once per distinct key value over the whole run."""
 
-    def __init__(self, df: pl.DataFrame, header: Header, vocab: Vocabulary, as_of: dt.date) -> None:
-        self.df = df
+    out: str
+    key: str
+    fn: Callable[[Any], Any]
+    dtype: Any
+    memo: dict[Any, Any] = field(default_factory=dict)
+
+
+@dataclass
+class _Criterion:
+    name: str
+    trial: str
+    criterion: str
+    plain: pl.Expr
+    attested: pl.Expr | None
+
+
+class Plan:
+    """Every criterion of the selected trials compiled once per run, for one CSV header.
+
+    Compilers build expressions against the header (never against data); what depends on
+    the data of a batch (per-value vocabulary answers, exposure totals, which criteria carry
+    attestations) is computed per batch by :meth:`run`, from steps registered while compiling.
+
+    >>> # plan = Plan(trials, header, vocab, as_of); codes = plan.run(typed_rows)
+    """
+
+    def __init__(
+        self, trials: Sequence[Trial], header: Header, vocab: Vocabulary, as_of: dt.date
+    ) -> None:
         self.header = header
         self.vocab = vocab
         self.as_of = as_of
         self.day = pl.lit(as_of, dtype=pl.Date)
         self._memo: dict[Any, pl.Expr] = {}
-        self._pending: list[Any] = []
-        self._uniques: dict[str, tuple[str, list[Any]]] = {}
-        self._attested: set[tuple[str, str]] | None = None
-        self._exposure: dict[Any, tuple[str, str]] = {}
         self._names: dict[Any, str] = {}
-        flags: list[pl.Expr] = []
+        self._keys: dict[str, tuple[str, pl.Expr]] = {}
+        self._maps: list[_Mapping] = []
+        self._steps: list[Callable[[pl.DataFrame], pl.DataFrame]] = []
+        self._exposure: dict[Any, tuple[str, str]] = {}
+        self._flags: list[pl.Expr] = []
         for group in GROUPS:
             ks = self.ks(group.marker)
             for k in ks:
-                flags.append(_slot_present(header, group, k).alias(f"__p_{group.prefix}{k}"))
+                self._flags.append(_slot_present(header, group, k).alias(f"__p_{group.prefix}{k}"))
             marker = (
                 pl.col(group.marker).is_not_null()
                 if group.marker in header.markers
                 else pl.lit(False)
             )
             items = [_slot_present(header, group, k) for k in ks]
-            flags.append(pl.any_horizontal([marker, *items]).alias(f"__r_{group.prefix}"))
-        self.df = self.df.with_columns(flags)
-
-    def attestation_keys(self) -> set[tuple[str, str]]:
-        """(trial, criterion) pairs attested anywhere in this batch."""
-        if self._attested is None:
-            pairs: set[tuple[str, str]] = set()
-            for k in self.ks("attestations"):
-                frame = self.df.select(
-                    self.s("attestations", k, "trial").alias("t"),
-                    self.s("attestations", k, "criterion").alias("c"),
+            self._flags.append(pl.any_horizontal([marker, *items]).alias(f"__r_{group.prefix}"))
+        self._criteria: list[_Criterion] = []
+        for trial in trials:
+            for kind, criterion in trial.criteria:
+                code = lit(REVIEW) if criterion.rule is None else compile_rule(criterion.rule, self)
+                self._criteria.append(
+                    _Criterion(
+                        f"{trial.id}/{kind}:{criterion.id}",
+                        trial.id,
+                        criterion.id,
+                        code,
+                        attested(self, trial.id, criterion.id, code)
+                        if self.ks("attestations")
+                        else None,
+                    )
                 )
-                pairs |= {(t, c) for t, c in frame.unique().iter_rows() if t and c}
-            self._attested = pairs
-        return self._attested
+        self._leaves = [self._memo[k].alias(n) for k, n in self._names.items()]
 
-    def _leaf_name(self, key: Any) -> str:
-        if key not in self._names:
+    def run(self, df: pl.DataFrame) -> pl.DataFrame:
+        """Verdict codes of every criterion for a typed batch (columns ``row``, ``id`` and
+        ``<trial id>/<kind>:<criterion id>``)."""
+        df = df.with_columns(self._flags)
+        if self._maps:
+            df = df.with_columns([expr.alias(name) for name, expr in self._keys.values()])
+            names = [name for name, _ in self._keys.values()]
+            uniques = df.select(pl.col(n).drop_nulls().unique().implode() for n in names).row(0)
+            distinct = dict(zip(names, uniques, strict=True))
+            outputs = []
+            for m in self._maps:
+                values = distinct[m.key]
+                if not values:
+                    outputs.append(pl.lit(None, dtype=m.dtype).alias(m.out))
+                    continue
+                memo = m.memo
+                for v in values:
+                    if v not in memo:
+                        memo[v] = m.fn(v)
+                results = pl.Series([memo[v] for v in values], dtype=m.dtype)
+                outputs.append(
+                    pl.col(m.key).replace_strict(values, results, return_dtype=m.dtype).alias(m.out)
+                )
+            df = df.with_columns(outputs).drop(names)
+        for step in self._steps:
+            df = step(df)
+        df = df.with_columns(self._leaves)
+        attested_here = self._attestation_keys(df)
+        return df.select(
+            pl.col("row"),
+            pl.col("id"),
+            *(
+                (
+                    c.attested
+                    if c.attested is not None and (c.trial, c.criterion) in attested_here
+                    else c.plain
+                ).alias(c.name)
+                for c in self._criteria
+            ),
+        )
+
+    def _attestation_keys(self, df: pl.DataFrame) -> set[tuple[str, str]]:
+        """(trial, criterion) pairs attested anywhere in this batch."""
+        pairs: set[tuple[str, str]] = set()
+        for k in self.ks("attestations"):
+            frame = df.select(
+                self.s("attestations", k, "trial").alias("t"),
+                self.s("attestations", k, "criterion").alias("c"),
+            )
+            pairs |= {(t, c) for t, c in frame.unique().iter_rows() if t and c}
+        return pairs
+
+    def leaf(self, key: Any, compile_leaf: Callable[[], pl.Expr]) -> pl.Expr:
+        """The column of a leaf, compiled on first sight."""
+        if key not in self._memo:
+            self._memo[key] = compile_leaf()
             self._names[key] = f"__leaf{len(self._names)}"
-        return self._names[key]
-
-    def evaluate_leaves(self) -> None:
-        """Evaluate every compiled, not yet evaluated leaf in one pass."""
-        if self._pending:
-            exprs = [self._memo[k].alias(self._leaf_name(k)) for k in self._pending]
-            self.df = self.df.with_columns(exprs)
-            self._pending = []
+        return pl.col(self._names[key])
 
     def c(self, name: str, kind: str = "str") -> pl.Expr:
         """A typed column (null literal when the file lacks it)."""
@@ -331,25 +409,18 @@ class Batch:
         return pl.col(f"__r_{self.group(marker).prefix}")
 
     def mapped(self, key: pl.Expr, fn: Callable[[Any], Any], dtype: Any) -> pl.Expr:
-        """``fn`` applied once per distinct value of ``key`` in this batch, mapped back.
-
-        Each distinct key gets a dense integer code once per batch (a column of the batch);
-        a mapping is then a gather from a small Series of per-code results.
-        """
+        """A column holding ``fn`` of ``key``: per batch, ``fn`` is called only for distinct
+        values not seen earlier in the run, and the answers are mapped back."""
         cache_key = str(key)
-        if cache_key not in self._uniques:
-            # Selected beside a full-height column, so a literal key is broadcast.
-            values = self.df.select(pl.int_range(pl.len()).alias("_i"), key.alias("k"))["k"]
-            distinct = values.drop_nulls().unique().sort().to_list()
-            code_col = f"__code{len(self._uniques)}"
-            codes = values.rank("dense").cast(pl.Int64) - 1
-            self.df = self.df.with_columns(codes.alias(code_col))
-            self._uniques[cache_key] = (code_col, distinct)
-        name, known = self._uniques[cache_key]
-        if not known:
-            return pl.lit(None, dtype=dtype)
-        results = pl.Series([fn(v) for v in known], dtype=dtype)
-        return pl.lit(results).gather(pl.col(name))
+        if cache_key not in self._keys:
+            self._keys[cache_key] = (f"__key{len(self._keys)}", key)
+        out = f"__map{len(self._maps)}"
+        self._maps.append(_Mapping(out, self._keys[cache_key][0], fn, dtype))
+        return pl.col(out)
+
+    def step(self, fn: Callable[[pl.DataFrame], pl.DataFrame]) -> None:
+        """Register a per-batch step (run after mappings, before leaves)."""
+        self._steps.append(fn)
 
     def lab_id(self, term: str) -> str:
         """Canonical lab id of a term."""
@@ -421,7 +492,7 @@ def _combine_items(recorded: pl.Expr, met: Sequence[pl.Expr], open_: Sequence[pl
     )
 
 
-Compiler = Callable[[Any, Batch], pl.Expr]
+Compiler = Callable[[Any, Plan], pl.Expr]
 COMPILERS: dict[str, Compiler] = {}
 
 
@@ -435,7 +506,7 @@ def compiles(name: str) -> Callable[[Compiler], Compiler]:
     return wrap
 
 
-def compile_rule(node: BaseModel, b: Batch) -> pl.Expr:
+def compile_rule(node: BaseModel, b: Plan) -> pl.Expr:
     """Compile a rule tree into one verdict-code expression (Kleene logic, as the engine)."""
     if isinstance(node, AllNode | AnyNode):
         kids = [compile_rule(c, b) for c in (node.all if isinstance(node, AllNode) else node.any)]
@@ -476,11 +547,7 @@ def compile_rule(node: BaseModel, b: Batch) -> pl.Expr:
         )
     name = next(iter(type(node).model_fields))
     args = getattr(node, name)
-    key = ("leaf", name, args.model_dump_json())
-    if key not in b._memo:  # compiled on first sight, evaluated by `evaluate_leaves`
-        b._memo[key] = COMPILERS[name](args, b)
-        b._pending.append(key)
-    return pl.col(b._leaf_name(key))
+    return b.leaf(("leaf", name, args.model_dump_json()), partial(COMPILERS[name], args, b))
 
 
 def unsupported() -> list[str]:
@@ -493,11 +560,11 @@ def unsupported() -> list[str]:
 
 
 @compiles("review")
-def _review(args: P.ReviewArgs, b: Batch) -> pl.Expr:
+def _review(args: P.ReviewArgs, b: Plan) -> pl.Expr:
     return lit(REVIEW)
 
 
-def _age_years(b: Batch) -> pl.Expr:
+def _age_years(b: Plan) -> pl.Expr:
     bd = b.c("birth_date", "date")
     m, d = b.as_of.month, b.as_of.day
     later = (bd.dt.month() > m) | ((bd.dt.month() == m) & (bd.dt.day() > d))
@@ -505,7 +572,7 @@ def _age_years(b: Batch) -> pl.Expr:
 
 
 @compiles("age")
-def _age(args: P.AgeArgs, b: Batch) -> pl.Expr:
+def _age(args: P.AgeArgs, b: Plan) -> pl.Expr:
     bd, age = b.c("birth_date", "date"), b.c("age", "int")
     return (
         pl.when(bd.is_not_null() & (bd > b.day))
@@ -519,7 +586,7 @@ def _age(args: P.AgeArgs, b: Batch) -> pl.Expr:
 
 
 @compiles("sex")
-def _sex(args: P.SexArgs, b: Batch) -> pl.Expr:
+def _sex(args: P.SexArgs, b: Plan) -> pl.Expr:
     sex = b.c("sex")
     return (
         pl.when(sex.is_null())
@@ -529,7 +596,7 @@ def _sex(args: P.SexArgs, b: Batch) -> pl.Expr:
 
 
 @compiles("pregnancy")
-def _pregnancy(args: P.PregnancyArgs, b: Batch) -> pl.Expr:
+def _pregnancy(args: P.PregnancyArgs, b: Plan) -> pl.Expr:
     values = {"pregnant": b.c("pregnant", "bool"), "breastfeeding": b.c("breastfeeding", "bool")}
     yes = _any([values[s].eq(True) for s in args.states])
     unknown = _any([values[s].is_null() for s in args.states])
@@ -545,7 +612,7 @@ def _pregnancy(args: P.PregnancyArgs, b: Batch) -> pl.Expr:
 
 
 @compiles("childbearing_potential")
-def _childbearing(args: P.ChildbearingArgs, b: Batch) -> pl.Expr:
+def _childbearing(args: P.ChildbearingArgs, b: Plan) -> pl.Expr:
     v = b.c("childbearing_potential", "bool")
     return pl.when(v.is_null()).then(lit(UNKNOWN)).otherwise(_tri(v == args.is_))
 
@@ -554,14 +621,14 @@ def _childbearing(args: P.ChildbearingArgs, b: Batch) -> pl.Expr:
 # ECOG and labs
 
 
-def _stale(date: pl.Expr, max_age_days: int | None, b: Batch) -> pl.Expr:
+def _stale(date: pl.Expr, max_age_days: int | None, b: Plan) -> pl.Expr:
     if max_age_days is None:
         return pl.lit(False)
     return date.is_null() | ((b.day - date).dt.total_days() > max_age_days)
 
 
 @compiles("ecog")
-def _ecog(args: P.EcogArgs, b: Batch) -> pl.Expr:
+def _ecog(args: P.EcogArgs, b: Plan) -> pl.Expr:
     v, d = b.c("ecog", "int"), b.c("ecog_date", "date")
     return (
         pl.when(v.is_null())
@@ -574,7 +641,7 @@ def _ecog(args: P.EcogArgs, b: Batch) -> pl.Expr:
     )
 
 
-def _lab(b: Batch, lab_id: str) -> tuple[pl.Expr, pl.Expr, pl.Expr, pl.Expr, pl.Expr]:
+def _lab(b: Plan, lab_id: str) -> tuple[pl.Expr, pl.Expr, pl.Expr, pl.Expr, pl.Expr]:
     """(usable, value, unit, date, uln) of the CSV's result for a lab: a result dated after
     the screening date is not usable (as in the reference, which ignores it)."""
     cols = b.header.labs.get(lab_id, {})
@@ -586,7 +653,7 @@ def _lab(b: Batch, lab_id: str) -> tuple[pl.Expr, pl.Expr, pl.Expr, pl.Expr, pl.
     return usable.fill_null(False), get["value"], get["unit"], get["date"], get["uln"]
 
 
-def _to_unit(b: Batch, lab_id: str, value: pl.Expr, unit: pl.Expr, to_unit: str) -> pl.Expr:
+def _to_unit(b: Plan, lab_id: str, value: pl.Expr, unit: pl.Expr, to_unit: str) -> pl.Expr:
     """``value / src * dst`` exactly as :meth:`Vocabulary.convert`; null if not convertible."""
     dst = b.vocab.lab_factor(lab_id, to_unit)
     src = b.mapped(unit, lambda u: b.vocab.lab_factor(lab_id, u), pl.Float64)
@@ -596,7 +663,7 @@ def _to_unit(b: Batch, lab_id: str, value: pl.Expr, unit: pl.Expr, to_unit: str)
 
 
 @compiles("lab")
-def _lab_rule(args: P.LabArgs, b: Batch) -> pl.Expr:
+def _lab_rule(args: P.LabArgs, b: Plan) -> pl.Expr:
     lab_id = b.lab_id(args.analyte)
     usable, value, unit, date, uln = _lab(b, lab_id)
     if args.derive and lab_id == "creatinine_clearance" and args.unit is not None:
@@ -618,7 +685,7 @@ def _lab_rule(args: P.LabArgs, b: Batch) -> pl.Expr:
     return pl.when(~usable).then(absent).when(stale).then(lit(UNKNOWN)).otherwise(decided)
 
 
-def _cockcroft_gault(args: P.LabArgs, b: Batch) -> pl.Expr:
+def _cockcroft_gault(args: P.LabArgs, b: Plan) -> pl.Expr:
     scr_ok, scr_v, scr_u, scr_d, _ = _lab(b, "creatinine")
     wt_ok, wt_v, wt_u, wt_d, _ = _lab(b, "weight")
     scr = _to_unit(b, "creatinine", scr_v, scr_u, "mg/dL")
@@ -659,7 +726,7 @@ def _cockcroft_gault(args: P.LabArgs, b: Batch) -> pl.Expr:
 
 
 @compiles("diagnosis")
-def _diagnosis(args: P.DiagnosisArgs, b: Batch) -> pl.Expr:
+def _diagnosis(args: P.DiagnosisArgs, b: Plan) -> pl.Expr:
     vocab = b.vocab
     target = vocab.condition_id(args.condition) or args.condition
 
@@ -690,7 +757,7 @@ def _diagnosis(args: P.DiagnosisArgs, b: Batch) -> pl.Expr:
 
 
 @compiles("finding")
-def _finding(args: P.FindingArgs, b: Batch) -> pl.Expr:
+def _finding(args: P.FindingArgs, b: Plan) -> pl.Expr:
     keys = {P._finding_key(n) for n in [args.name, *args.aliases]}
 
     def has(text: str) -> bool:
@@ -710,7 +777,7 @@ def _finding(args: P.FindingArgs, b: Batch) -> pl.Expr:
 
 
 @compiles("risk_score")
-def _risk_score(args: P.RiskScoreArgs, b: Batch) -> pl.Expr:
+def _risk_score(args: P.RiskScoreArgs, b: Plan) -> pl.Expr:
     system = normalise(args.system)
     wanted = {normalise(c) for c in args.category_in}
     dated: list[tuple[pl.Expr, pl.Expr, pl.Expr]] = []
@@ -741,7 +808,7 @@ def _risk_score(args: P.RiskScoreArgs, b: Batch) -> pl.Expr:
 
 
 @compiles("condition")
-def _condition(args: P.ConditionArgs, b: Batch) -> pl.Expr:
+def _condition(args: P.ConditionArgs, b: Plan) -> pl.Expr:
     vocab = b.vocab
     targets = [vocab.condition_id(c) or c for c in args.any_of]
 
@@ -762,7 +829,7 @@ def _condition(args: P.ConditionArgs, b: Batch) -> pl.Expr:
 
 
 @compiles("prior_malignancy")
-def _prior_malignancy(args: P.PriorMalignancyArgs, b: Batch) -> pl.Expr:
+def _prior_malignancy(args: P.PriorMalignancyArgs, b: Plan) -> pl.Expr:
     vocab = b.vocab
     excepted = [vocab.condition_id(c) or c for c in args.except_conditions]
     whole = int(args.years // 1)
@@ -826,7 +893,7 @@ def _prior_malignancy(args: P.PriorMalignancyArgs, b: Batch) -> pl.Expr:
 
 
 @compiles("hypersensitivity")
-def _hypersensitivity(args: P.HypersensitivityArgs, b: Batch) -> pl.Expr:
+def _hypersensitivity(args: P.HypersensitivityArgs, b: Plan) -> pl.Expr:
     probe = P.HypersensitivityArgs(drugs=args.drugs, classes=args.classes)
 
     def kind(agent: str) -> int:
@@ -846,7 +913,7 @@ def _hypersensitivity(args: P.HypersensitivityArgs, b: Batch) -> pl.Expr:
 
 
 @compiles("donor")
-def _donor(args: P.DonorArgs, b: Batch) -> pl.Expr:
+def _donor(args: P.DonorArgs, b: Plan) -> pl.Expr:
     def verdict(key: str) -> int:
         from trialmatch.patient import Donor, Patient
 
@@ -866,7 +933,7 @@ def _donor(args: P.DonorArgs, b: Batch) -> pl.Expr:
 
 
 @compiles("procedure")
-def _procedure(args: P.ProcedureArgs, b: Batch) -> pl.Expr:
+def _procedure(args: P.ProcedureArgs, b: Plan) -> pl.Expr:
     wanted = {normalise(c) for c in args.conditioning_in or []}
     met, open_ = [], []
     for k in b.ks("procedures"):
@@ -890,7 +957,7 @@ def _procedure(args: P.ProcedureArgs, b: Batch) -> pl.Expr:
 # Therapies
 
 
-def _drug_key(b: Batch, k: int) -> pl.Expr:
+def _drug_key(b: Plan, k: int) -> pl.Expr:
     return _key(b.s("therapies", k, "drugs"), b.s("therapies", k, "regimen"))
 
 
@@ -911,7 +978,7 @@ def _known_and_unresolved(vocab: Vocabulary, key: str) -> tuple[frozenset[str], 
     return frozenset(known), unresolved
 
 
-def _applies(b: Batch, k: int, condition: str | None) -> pl.Expr:
+def _applies(b: Plan, k: int, condition: str | None) -> pl.Expr:
     """Int8: 1 the therapy was for the condition, 0 not, 2 indication not in the vocabulary."""
     if condition is None:
         return lit(MET)
@@ -928,13 +995,13 @@ def _applies(b: Batch, k: int, condition: str | None) -> pl.Expr:
     return pl.when(indication.is_null()).then(lit(MET)).otherwise(b.mapped(indication, kind, CODE))
 
 
-def _started(b: Batch, k: int) -> pl.Expr:
+def _started(b: Plan, k: int) -> pl.Expr:
     """Not a future therapy (start on or before the screening date, or undated)."""
     return ~((b.s("therapies", k, "start") > b.day).fill_null(False))
 
 
 @compiles("prior_therapy")
-def _prior_therapy(args: P.PriorTherapyArgs, b: Batch) -> pl.Expr:
+def _prior_therapy(args: P.PriorTherapyArgs, b: Plan) -> pl.Expr:
     vocab = b.vocab
 
     def kind(key: str) -> int:  # MET: matches; UNKNOWN: no match but unresolved terms
@@ -965,7 +1032,7 @@ def _prior_therapy(args: P.PriorTherapyArgs, b: Batch) -> pl.Expr:
 
 
 @compiles("prior_therapy_except")
-def _therapy_except(args: P.TherapyExceptArgs, b: Batch) -> pl.Expr:
+def _therapy_except(args: P.TherapyExceptArgs, b: Plan) -> pl.Expr:
     vocab = b.vocab
     exc_drugs: set[str] = set()
     for d in args.except_drugs:
@@ -1038,7 +1105,7 @@ def _measure(frame: pl.DataFrame, unit: str) -> pl.Series:
 
 
 @compiles("cumulative_exposure")
-def _exposure(args: P.ExposureArgs, b: Batch) -> pl.Expr:
+def _exposure(args: P.ExposureArgs, b: Plan) -> pl.Expr:
     amount, problem = _exposure_amount(args.drug, args.unit, b)
     bounds = args.bounds()
     upper_broken = _any(
@@ -1059,7 +1126,7 @@ def _exposure(args: P.ExposureArgs, b: Batch) -> pl.Expr:
 _WORD = {"≥": "at_least", "≤": "at_most", ">": "more_than", "<": "less_than"}
 
 
-def _exposure_amount(drug: str, unit: str, b: Batch) -> tuple[pl.Expr, pl.Expr]:
+def _exposure_amount(drug: str, unit: str, b: Plan) -> tuple[pl.Expr, pl.Expr]:
     """(amount, "something unknown" flag) of exposure to a drug, computed once per batch.
 
     Mirrors :func:`predicates.eval_exposure`: courses with the drug, started by the screening
@@ -1100,26 +1167,27 @@ def _exposure_amount(drug: str, unit: str, b: Batch) -> tuple[pl.Expr, pl.Expr]:
         problems.append(counted & ~ok)
         spans.append((ok, s("start"), pl.min_horizontal(end, b.day)))
     name = f"__exp{len(b._exposure)}"
+    problem = _any(problems).alias(name + "p")
     if unit == "cycles":
         amount = pl.sum_horizontal(cycles_total).cast(pl.Float64) if cycles_total else pl.lit(0.0)
-        b.df = b.df.with_columns(amount.alias(name), _any(problems).alias(name + "p"))
+        b.step(lambda df: df.with_columns(amount.alias(name), problem))
     else:
-        b.df = b.df.with_columns(
-            _span_totals(b, spans, unit).alias(name), _any(problems).alias(name + "p")
-        )
+        b.step(lambda df: df.with_columns(_span_totals(df, spans, unit).alias(name), problem))
     b._exposure[memo_key] = (name, name + "p")
     return pl.col(name), pl.col(name + "p")
 
 
-def _span_totals(b: Batch, spans: list[tuple[pl.Expr, pl.Expr, pl.Expr]], unit: str) -> pl.Series:
-    """Days or calendar months covered by the union of each row's spans."""
-    n = b.df.height
+def _span_totals(
+    df: pl.DataFrame, spans: list[tuple[pl.Expr, pl.Expr, pl.Expr]], unit: str
+) -> pl.Series:
+    """Days or calendar months covered by the union of each row's spans (one batch)."""
+    n = df.height
     if not spans:
         return pl.Series([0.0] * n, dtype=pl.Float64)
     cols = []
     for i, (ok, first, last) in enumerate(spans):
         cols += [ok.alias(f"ok{i}"), first.alias(f"first{i}"), last.alias(f"last{i}")]
-    wide = b.df.select(*cols).with_columns(
+    wide = df.select(*cols).with_columns(
         pl.sum_horizontal([pl.col(f"ok{i}").cast(pl.Int32) for i in range(len(spans))]).alias("n")
     )
 
@@ -1175,7 +1243,7 @@ def _span_totals(b: Batch, spans: list[tuple[pl.Expr, pl.Expr, pl.Expr]], unit: 
 
 
 @compiles("response")
-def _response(args: P.ResponseArgs, b: Batch) -> pl.Expr:
+def _response(args: P.ResponseArgs, b: Plan) -> pl.Expr:
     response, date = b.c("disease_response"), b.c("disease_response_date", "date")
     rank = b.mapped(
         response, lambda r: P.RESPONSE_ORDER.get(P.response_category(r) or "", 0), pl.Int32
@@ -1267,7 +1335,7 @@ def _response(args: P.ResponseArgs, b: Batch) -> pl.Expr:
 
 
 @compiles("transfusion")
-def _transfusion(args: P.TransfusionArgs, b: Batch) -> pl.Expr:
+def _transfusion(args: P.TransfusionArgs, b: Plan) -> pl.Expr:
     vocab = b.vocab
     wanted = vocab.drug_ids(args.drug) or frozenset()
 
@@ -1336,10 +1404,8 @@ def _transfusion(args: P.TransfusionArgs, b: Batch) -> pl.Expr:
 # Criteria and trials
 
 
-def attested(b: Batch, trial_id: str, criterion_id: str, verdict: pl.Expr) -> pl.Expr:
+def attested(b: Plan, trial_id: str, criterion_id: str, verdict: pl.Expr) -> pl.Expr:
     """Apply the latest matching attestation to an open verdict (as the engine does)."""
-    if (trial_id, criterion_id) not in b.attestation_keys():
-        return verdict
     slots = []
     for k in b.ks("attestations"):
         s = partial(b.s, "attestations", k)
@@ -1353,20 +1419,3 @@ def attested(b: Batch, trial_id: str, criterion_id: str, verdict: pl.Expr) -> pl
         .then(pl.when(holds).then(lit(MET)).otherwise(lit(NOT_MET)))
         .otherwise(verdict)
     )
-
-
-def criterion_codes(trials: Sequence[Trial], b: Batch) -> pl.DataFrame:
-    """Verdict codes of every criterion of every trial for the batch: columns ``row``, ``id``
-    and ``<trial id>/<kind>:<criterion id>``. Leaves are evaluated in one pass, then the
-    criteria (combinators over leaf columns, attestations) in a second."""
-    trees: list[tuple[str, pl.Expr]] = []
-    for trial in trials:
-        for kind, criterion in trial.criteria:
-            code = lit(REVIEW) if criterion.rule is None else compile_rule(criterion.rule, b)
-            trees.append((f"{trial.id}/{kind}:{criterion.id}", code))
-    b.evaluate_leaves()
-    exprs = [
-        attested(b, name.split("/", 1)[0], name.split(":", 1)[1], code).alias(name)
-        for name, code in trees
-    ]
-    return b.df.select(pl.col("row"), pl.col("id"), *exprs)
