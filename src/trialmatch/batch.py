@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,16 +80,12 @@ class Summary:
         for trial, verdict, n in frame.group_by("trial_id", "verdict").len().iter_rows():
             self.trials[trial].verdicts[verdict] += n
         for column, target in (("failed", "excluded"), ("unknown", "unknown")):
-            counts = (
-                frame.select("trial_id", pl.col(column).str.split(";"))
-                .explode(column)
-                .filter(pl.col(column) != "")
-                .group_by("trial_id", column)
-                .len()
-            )
-            for trial, cid, n in counts.iter_rows():
+            # Few distinct id lists recur across many rows: count those, then split each.
+            counts = frame.filter(pl.col(column) != "").group_by("trial_id", column).len()
+            for trial, ids, n in counts.iter_rows():
                 tally = getattr(self.trials[trial], target)
-                tally[cid] = tally.get(cid, 0) + n
+                for cid in ids.split(";"):
+                    tally[cid] = tally.get(cid, 0) + n
         rows = frame.select(pl.col("row").n_unique()).item()
         errors = frame.filter(pl.col("verdict") == "error").select(pl.col("row").n_unique())
         self.rows += rows
@@ -249,19 +246,15 @@ def screen_columnar(
     vocab = vocab or Vocabulary.default()
     header = read_header(path, vocab)
     plan = Plan([t.trial for t in trials], header, vocab, as_of)
+    id_at = header.columns.index("id") if "id" in header.columns else None
     done = 0
-    for block in _row_blocks(path, block_bytes):
+    for head, body, starts_open in _row_blocks(path, block_bytes):
         try:
-            raw = pl.read_csv(
-                block,
-                infer_schema=False,
-                has_header=True,
-                encoding="utf8",
-                raise_if_empty=False,
-                truncate_ragged_lines=False,
-            )
-            if raw.height and raw.width != len(header.columns):
-                raise pl.exceptions.ComputeError("row width differs from the header")
+            raw = _read_block(head + body, len(header.columns))
+            if raw.height and (id_at is None or raw.to_series(id_at).null_count()):
+                # Blank lines read as empty rows: drop them (they are not rows) and re-read.
+                cleaned = _drop_blank_lines(bytes(body), starts_open)
+                raw = _read_block(head + cleaned, len(header.columns))
         except (pl.exceptions.PolarsError, OSError):
             # Polars cannot parse this part (e.g. a row with too many cells): read the rest
             # with Python's csv module, still evaluating column-wise.
@@ -275,8 +268,27 @@ def screen_columnar(
         done += raw.height
 
 
-def _row_blocks(path: Path, block_bytes: int) -> Iterator[bytes]:
-    """The file as CSV blocks (each with the header line), cut only at row boundaries.
+def _read_block(data: bytes, width: int) -> Any:
+    """A CSV block (header line first) as an all-string DataFrame; a row wider than the
+    header raises a Polars error."""
+    import polars as pl
+
+    raw = pl.read_csv(
+        data,
+        infer_schema=False,
+        has_header=True,
+        encoding="utf8",
+        raise_if_empty=False,
+        truncate_ragged_lines=False,
+    )
+    if raw.height and raw.width != width:
+        raise pl.exceptions.ComputeError("row width differs from the header")
+    return raw
+
+
+def _row_blocks(path: Path, block_bytes: int) -> Iterator[tuple[bytes, Any, bool]]:
+    """The file as CSV blocks cut only at row boundaries: (header line, body, whether the
+    body starts inside quotes). Blank lines are left in the body.
 
     A newline ends a row unless it is inside quotes; quote parity is tracked across blocks.
     Blocks are about ``block_bytes``, so memory stays bounded whatever the file size.
@@ -285,32 +297,40 @@ def _row_blocks(path: Path, block_bytes: int) -> Iterator[bytes]:
         header = fh.readline()
         if header.startswith(b"\xef\xbb\xbf"):
             header = header[3:]
-        carry = b""
         quotes_open = False
         while True:
-            chunk = fh.read(block_bytes)
-            data = carry + chunk
-            if not chunk:
-                data = _drop_blank_lines(data, quotes_open)
-                if data.strip():
-                    yield header + data
+            start = fh.tell()
+            data = fh.read(block_bytes)
+            if not data:
                 return
-            cut = _last_row_end(data, quotes_open)
-            if cut is None:
-                carry = data
-                continue
-            body, carry = data[: cut + 1], data[cut + 1 :]
+            total = data.count(b'"')
+            cut = _last_row_end(data, quotes_open, total)
+            while cut is None:
+                more = fh.read(block_bytes)
+                if not more:
+                    break
+                data += more
+                total = data.count(b'"')
+                cut = _last_row_end(data, quotes_open, total)
+            body: Any = data
+            if cut is not None and cut + 1 < len(data):
+                quotes = total - data.count(b'"', cut + 1)
+                body = memoryview(data)[: cut + 1]
+                fh.seek(start + cut + 1)
+            else:
+                quotes = total
             starts_open = quotes_open
-            quotes_open = (body.count(b'"') % 2 == 1) != quotes_open
-            body = _drop_blank_lines(body, starts_open)
-            if body.strip():
-                yield header + body
+            quotes_open = (quotes % 2 == 1) != quotes_open
+            yield header, body, starts_open
+
+
+_BLANK_LINE = re.compile(rb"\n\r?\n")
 
 
 def _drop_blank_lines(body: bytes, quotes_open: bool) -> bytes:
     """``body`` without blank lines outside quotes (a blank line is not a row, as in the
     reference reader); cheap when there are none."""
-    if not (body.startswith((b"\n", b"\r\n")) or b"\n\n" in body or b"\n\r\n" in body):
+    if not (body.startswith((b"\n", b"\r\n")) or _BLANK_LINE.search(body)):
         return body
     kept = []
     inside = quotes_open
@@ -323,9 +343,9 @@ def _drop_blank_lines(body: bytes, quotes_open: bool) -> bytes:
     return b"".join(kept)
 
 
-def _last_row_end(data: bytes, quotes_open: bool) -> int | None:
-    """Index of the last newline in ``data`` that is outside quotes, or None."""
-    total = data.count(b'"')
+def _last_row_end(data: bytes, quotes_open: bool, total: int) -> int | None:
+    """Index of the last newline in ``data`` that is outside quotes, or None (``total``:
+    the number of quote characters in ``data``)."""
     pos = len(data)
     while True:
         pos = data.rfind(b"\n", 0, pos)

@@ -334,6 +334,15 @@ class Plan:
             names = [name for name, _ in self._keys.values()]
             uniques = df.select(pl.col(n).drop_nulls().unique().implode() for n in names).row(0)
             distinct = dict(zip(names, uniques, strict=True))
+            # Each key column becomes a code: the index of its value in the batch's distinct
+            # values; every mapping is then a gather from a small Series of answers.
+            df = df.with_columns(
+                pl.col(n).replace_strict(
+                    distinct[n], range(len(distinct[n])), return_dtype=pl.UInt32
+                )
+                for n in names
+                if distinct[n]
+            )
             outputs = []
             for m in self._maps:
                 values = distinct[m.key]
@@ -344,10 +353,8 @@ class Plan:
                 for v in values:
                     if v not in memo:
                         memo[v] = m.fn(v)
-                results = pl.Series([memo[v] for v in values], dtype=m.dtype)
-                outputs.append(
-                    pl.col(m.key).replace_strict(values, results, return_dtype=m.dtype).alias(m.out)
-                )
+                answers = pl.Series([memo[v] for v in values], dtype=m.dtype)
+                outputs.append(pl.lit(answers).gather(pl.col(m.key)).alias(m.out))
             df = df.with_columns(outputs).drop(names)
         for step in self._steps:
             df = step(df)
