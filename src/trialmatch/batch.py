@@ -241,11 +241,9 @@ def screen_columnar(
     """
     import polars as pl
 
-    from trialmatch.columnar import Plan
-
     vocab = vocab or Vocabulary.default()
     header = read_header(path, vocab)
-    plan = Plan([t.trial for t in trials], header, vocab, as_of)
+    run = _Columnar.build(trials, header, vocab, as_of)
     id_at = header.columns.index("id") if "id" in header.columns else None
     done = 0
     for head, body, starts_open in _row_blocks(path, block_bytes):
@@ -258,13 +256,13 @@ def screen_columnar(
         except (pl.exceptions.PolarsError, OSError):
             # Polars cannot parse this part (e.g. a row with too many cells): read the rest
             # with Python's csv module, still evaluating column-wise.
-            yield from _columnar_from_python(path, plan, trials, batch_size, done)
+            yield from _columnar_from_python(path, run, batch_size, done)
             return
         if raw.height == 0:
             continue
         raw.columns = list(header.columns)
         numbers = list(range(done + 1, done + raw.height + 1))
-        yield _columnar_batch(raw, numbers, plan, trials)
+        yield _columnar_batch(raw, numbers, run)
         done += raw.height
 
 
@@ -357,12 +355,10 @@ def _last_row_end(data: bytes, quotes_open: bool, total: int) -> int | None:
             return pos
 
 
-def _columnar_from_python(
-    path: Path, plan: Any, trials: Sequence[LoadedTrial], batch_size: int, skip: int
-) -> Iterator[Any]:
+def _columnar_from_python(path: Path, run: _Columnar, batch_size: int, skip: int) -> Iterator[Any]:
     import polars as pl
 
-    header = plan.header
+    header, trials = run.plan.header, run.trials
 
     rows: list[dict[str, str]] = []
     numbers: list[int] = []
@@ -375,7 +371,7 @@ def _columnar_from_python(
         )
         parts = [records_frame(pending)]
         if rows:
-            parts.append(_columnar_batch(frame, numbers, plan, trials))
+            parts.append(_columnar_batch(frame, numbers, run))
         order = {t.trial.id: n for n, t in enumerate(trials)}
         return pl.concat(parts).sort(
             "row", pl.col("trial_id").replace_strict(order, return_dtype=pl.Int32)
@@ -429,15 +425,16 @@ def RECORD_SCHEMA() -> dict[str, Any]:
     }
 
 
-def _columnar_batch(raw: Any, numbers: list[int], plan: Any, trials: Sequence[LoadedTrial]) -> Any:
+def _columnar_batch(raw: Any, numbers: list[int], run: _Columnar) -> Any:
     """Records (a DataFrame) for one raw batch, in row order then trial order."""
     import polars as pl
 
-    from trialmatch.columnar import MET, NOT_MET, REVIEW, UNKNOWN, type_batch
+    from trialmatch.columnar import type_batch
 
+    plan, trials = run.plan, run.trials
     header, as_of, vocab = plan.header, plan.as_of, plan.vocab
 
-    typed, bad = type_batch(raw, header)
+    typed, bad = type_batch(raw, header, plan.typing)
     frames: list[pl.DataFrame] = []
     bad_idx = [i for i, flag in enumerate(bad.to_list()) if flag]
     if bad_idx:
@@ -458,18 +455,37 @@ def _columnar_batch(raw: Any, numbers: list[int], plan: Any, trials: Sequence[Lo
     good = typed.with_columns(pl.Series("row", numbers, dtype=pl.Int64)).filter(~bad)
     if good.height:
         codes = plan.run(good)
-        for n, t in enumerate(trials):
-            frames.append(_trial_frame(t, n, codes, (MET, NOT_MET, REVIEW, UNKNOWN)))
+        frames += [codes.select(exprs) for exprs in run.records]
     if not frames:
         return pl.DataFrame(schema=RECORD_SCHEMA())
     return pl.concat(frames).sort("row", "_t").drop("_t")
 
 
-def _trial_frame(t: LoadedTrial, order: int, codes: Any, values: tuple[int, int, int, int]) -> Any:
-    """One trial's records from the criterion verdict codes."""
+@dataclass
+class _Columnar:
+    """What a columnar run needs for every batch, built once."""
+
+    plan: Any  # trialmatch.columnar.Plan
+    trials: Sequence[LoadedTrial]
+    records: list[list[Any]]  # per trial: the select expressions of its records
+
+    @classmethod
+    def build(
+        cls, trials: Sequence[LoadedTrial], header: Header, vocab: Vocabulary, as_of: dt.date
+    ) -> _Columnar:
+        from trialmatch.columnar import Plan
+
+        plan = Plan([t.trial for t in trials], header, vocab, as_of)
+        return cls(plan, trials, [_record_exprs(t, n) for n, t in enumerate(trials)])
+
+
+def _record_exprs(t: LoadedTrial, order: int) -> list[Any]:
+    """Select expressions giving one trial's records from the criterion verdict codes."""
     import polars as pl
 
-    met, not_met, review, unknown = values
+    from trialmatch.columnar import MET, NOT_MET, REVIEW, UNKNOWN
+
+    met, not_met, review, unknown = MET, NOT_MET, REVIEW, UNKNOWN
     kinds = [k for k, _ in t.trial.criteria]
     ids = [c.id for _, c in t.trial.criteria]
     names = [f"{t.trial.id}/{k}:{c}" for k, c in zip(kinds, ids, strict=True)]
@@ -482,7 +498,7 @@ def _trial_frame(t: LoadedTrial, order: int, codes: Any, values: tuple[int, int,
         for n, k in zip(names, kinds, strict=True)
     ]
     empty = pl.lit("")
-    return codes.select(
+    return [
         pl.col("row"),
         pl.col("id").alias("patient_id"),
         pl.lit(t.trial.id).alias("trial_id"),
@@ -523,7 +539,7 @@ def _trial_frame(t: LoadedTrial, order: int, codes: Any, values: tuple[int, int,
         ).alias("needs_review"),
         pl.lit(None, dtype=pl.Utf8).alias("error"),
         pl.lit(order, dtype=pl.Int32).alias("_t"),
-    )
+    ]
 
 
 def screen(

@@ -109,14 +109,9 @@ def _lab_col(part: str) -> Col:
     return next(c for c in LAB_COLS if c.field == part)
 
 
-def type_batch(raw: pl.DataFrame, header: Header) -> tuple[pl.DataFrame, pl.Series]:
-    """Typed columns for a raw batch, and a boolean Series: rows for the reference path.
-
-    A row is flagged when a cell is unusual (see :func:`_typed`) or the row breaks a rule of
-    the patient model (a therapy with neither drugs nor regimen, an end before the start, ECOG
-    outside 0-5, a list marker contradicting its slots, ...). Flagged rows are read and
-    evaluated by the reference path: an error record with the exact message, or verdicts.
-    """
+def typing_exprs(header: Header) -> tuple[list[pl.Expr], pl.Expr, pl.Expr]:
+    """The expressions of :func:`type_batch` for a header: typed columns, the "unusual cell"
+    flag, and the model-rule flag (built once per run)."""
     exprs: list[pl.Expr] = []
     bad: list[pl.Expr] = []
     for name, col in header.scalars.items():
@@ -140,10 +135,26 @@ def type_batch(raw: pl.DataFrame, header: Header) -> tuple[pl.DataFrame, pl.Seri
                     exprs.append(value.alias(cols[col.suffix]))
                     bad.append(flag)
     flags = [f.fill_null(True) for f in bad]
-    typed = raw.select(
-        *exprs, pl.any_horizontal(flags).alias("__cells") if flags else pl.lit(False)
-    )
-    rule_bad = typed.select(_model_rules(header).fill_null(True)).to_series()
+    cells = pl.any_horizontal(flags) if flags else pl.lit(False)
+    return exprs, cells.alias("__cells"), _model_rules(header).fill_null(True)
+
+
+def type_batch(
+    raw: pl.DataFrame,
+    header: Header,
+    typing: tuple[list[pl.Expr], pl.Expr, pl.Expr] | None = None,
+) -> tuple[pl.DataFrame, pl.Series]:
+    """Typed columns for a raw batch, and a boolean Series: rows for the reference path.
+
+    A row is flagged when a cell is unusual (see :func:`_typed`) or the row breaks a rule of
+    the patient model (a therapy with neither drugs nor regimen, an end before the start, ECOG
+    outside 0-5, a list marker contradicting its slots, ...). Flagged rows are read and
+    evaluated by the reference path: an error record with the exact message, or verdicts.
+    ``typing`` is :func:`typing_exprs` of the header, when already built.
+    """
+    exprs, cells, rules = typing or typing_exprs(header)
+    typed = raw.select(*exprs, cells)
+    rule_bad = typed.select(rules).to_series()
     unusual = typed["__cells"] | rule_bad
     return typed.drop("__cells"), unusual
 
@@ -308,6 +319,7 @@ class Plan:
             )
             items = [_slot_present(header, group, k) for k in ks]
             self._flags.append(pl.any_horizontal([marker, *items]).alias(f"__r_{group.prefix}"))
+        self.typing = typing_exprs(header)
         self._criteria: list[_Criterion] = []
         for trial in trials:
             for kind, criterion in trial.criteria:
