@@ -244,26 +244,30 @@ def screen_columnar(
     vocab = vocab or Vocabulary.default()
     header = read_header(path, vocab)
     run = _Columnar.build(trials, header, vocab, as_of)
-    id_at = header.columns.index("id") if "id" in header.columns else None
     done = 0
+    try:
+        for raw in _raw_blocks(path, header, block_bytes):
+            numbers = list(range(done + 1, done + raw.height + 1))
+            yield _columnar_batch(raw, numbers, run)
+            done += raw.height
+    except (pl.exceptions.PolarsError, OSError):
+        # Polars cannot parse this part (e.g. a row with too many cells): read the rest
+        # with Python's csv module, still evaluating column-wise.
+        yield from _columnar_from_python(path, run, batch_size, done)
+
+
+def _raw_blocks(path: Path, header: Header, block_bytes: int) -> Iterator[Any]:
+    """The data rows as all-string DataFrames, a block at a time (blank lines dropped)."""
+    id_at = header.columns.index("id") if "id" in header.columns else None
     for head, body, starts_open in _row_blocks(path, block_bytes):
-        try:
-            raw = _read_block(head + body, len(header.columns))
-            if raw.height and (id_at is None or raw.to_series(id_at).null_count()):
-                # Blank lines read as empty rows: drop them (they are not rows) and re-read.
-                cleaned = _drop_blank_lines(bytes(body), starts_open)
-                raw = _read_block(head + cleaned, len(header.columns))
-        except (pl.exceptions.PolarsError, OSError):
-            # Polars cannot parse this part (e.g. a row with too many cells): read the rest
-            # with Python's csv module, still evaluating column-wise.
-            yield from _columnar_from_python(path, run, batch_size, done)
-            return
-        if raw.height == 0:
-            continue
-        raw.columns = list(header.columns)
-        numbers = list(range(done + 1, done + raw.height + 1))
-        yield _columnar_batch(raw, numbers, run)
-        done += raw.height
+        raw = _read_block(head + body, len(header.columns))
+        if raw.height and (id_at is None or raw.to_series(id_at).null_count()):
+            # Blank lines read as empty rows: drop them (they are not rows) and re-read.
+            cleaned = _drop_blank_lines(bytes(body), starts_open)
+            raw = _read_block(head + cleaned, len(header.columns))
+        if raw.height:
+            raw.columns = list(header.columns)
+            yield raw
 
 
 def _read_block(data: bytes, width: int) -> Any:
@@ -452,7 +456,10 @@ def _columnar_batch(raw: Any, numbers: list[int], run: _Columnar) -> Any:
                 .alias("_t")
             )
         )
-    good = typed.with_columns(pl.Series("row", numbers, dtype=pl.Int64)).filter(~bad)
+    good = typed.with_columns(pl.Series("row", numbers, dtype=pl.Int64))
+    del typed
+    if bad_idx:
+        good = good.filter(~bad)
     if good.height:
         codes = plan.run(good)
         frames += [codes.select(exprs) for exprs in run.records]
