@@ -84,7 +84,7 @@ def _typed(name: str, col: Col) -> tuple[pl.Expr, pl.Expr]:
     if kind == "enum":
         return raw, (given & ~raw.is_in(list(col.choices)))
     if kind == "date":
-        value = raw.str.to_date("%Y-%m-%d", strict=False)
+        value = raw.str.to_date("%Y-%m-%d", strict=False, cache=False)
         odd = value.is_null() | (raw.str.len_bytes() != 10) | (value.dt.year() < 1000)
         return value, (given & odd)
     if kind == "bool":
