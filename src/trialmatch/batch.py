@@ -229,7 +229,7 @@ def screen_columnar(
     as_of: dt.date,
     vocab: Vocabulary | None = None,
     batch_size: int = 50_000,
-    block_bytes: int = 24 << 20,
+    block_bytes: int = 20 << 20,
 ) -> Iterator[Any]:
     """Screen with the columnar engine, a block of rows at a time; yields record frames.
 
