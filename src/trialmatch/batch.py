@@ -244,30 +244,43 @@ def screen_columnar(
     vocab = vocab or Vocabulary.default()
     header = read_header(path, vocab)
     run = _Columnar.build(trials, header, vocab, as_of)
+    blocks = _raw_blocks(path, header, block_bytes)
     done = 0
-    try:
-        for raw in _raw_blocks(path, header, block_bytes):
-            numbers = list(range(done + 1, done + raw.height + 1))
-            yield _columnar_batch(raw, numbers, run)
-            done += raw.height
-    except (pl.exceptions.PolarsError, OSError):
-        # Polars cannot parse this part (e.g. a row with too many cells): read the rest
-        # with Python's csv module, still evaluating column-wise.
-        yield from _columnar_from_python(path, run, batch_size, done)
+    while True:
+        try:
+            box = next(blocks, None)
+        except (pl.exceptions.PolarsError, OSError):
+            # Polars cannot parse this part (e.g. a row with too many cells): read the rest
+            # with Python's csv module, still evaluating column-wise.
+            yield from _columnar_from_python(path, run, batch_size, done)
+            return
+        if box is None:
+            return
+        height = box[0].height
+        yield _columnar_batch(box, list(range(done + 1, done + height + 1)), run)
+        done += height
 
 
-def _raw_blocks(path: Path, header: Header, block_bytes: int) -> Iterator[Any]:
-    """The data rows as all-string DataFrames, a block at a time (blank lines dropped)."""
+def _raw_blocks(path: Path, header: Header, block_bytes: int) -> Iterator[list[Any]]:
+    """The data rows as all-string DataFrames, a block at a time (blank lines dropped).
+
+    Each frame comes in a one-item list the consumer empties, so that no reference is left
+    behind here and its memory is freed as soon as the consumer is done with it.
+    """
     id_at = header.columns.index("id") if "id" in header.columns else None
-    for head, body, starts_open in _row_blocks(path, block_bytes):
+    for head, parts, starts_open in _row_blocks(path, block_bytes):
+        body = parts.pop()
         raw = _read_block(head + body, len(header.columns))
         if raw.height and (id_at is None or raw.to_series(id_at).null_count()):
             # Blank lines read as empty rows: drop them (they are not rows) and re-read.
             cleaned = _drop_blank_lines(bytes(body), starts_open)
             raw = _read_block(head + cleaned, len(header.columns))
+        del body
         if raw.height:
             raw.columns = list(header.columns)
-            yield raw
+            box = [raw]
+            del raw
+            yield box
 
 
 def _read_block(data: bytes, width: int) -> Any:
@@ -288,9 +301,10 @@ def _read_block(data: bytes, width: int) -> Any:
     return raw
 
 
-def _row_blocks(path: Path, block_bytes: int) -> Iterator[tuple[bytes, Any, bool]]:
-    """The file as CSV blocks cut only at row boundaries: (header line, body, whether the
-    body starts inside quotes). Blank lines are left in the body.
+def _row_blocks(path: Path, block_bytes: int) -> Iterator[tuple[bytes, list[Any], bool]]:
+    """The file as CSV blocks cut only at row boundaries: (header line, [body], whether the
+    body starts inside quotes). Blank lines are left in the body, which comes in a one-item
+    list for the consumer to take (so this generator keeps no reference to it).
 
     A newline ends a row unless it is inside quotes; quote parity is tracked across blocks.
     Blocks are about ``block_bytes``, so memory stays bounded whatever the file size.
@@ -323,7 +337,9 @@ def _row_blocks(path: Path, block_bytes: int) -> Iterator[tuple[bytes, Any, bool
                 quotes = total
             starts_open = quotes_open
             quotes_open = (quotes % 2 == 1) != quotes_open
-            yield header, body, starts_open
+            parts = [body]  # handed over in a list the consumer empties (see _raw_blocks)
+            del body, data
+            yield header, parts, starts_open
 
 
 _BLANK_LINE = re.compile(rb"\n\r?\n")
@@ -375,7 +391,7 @@ def _columnar_from_python(path: Path, run: _Columnar, batch_size: int, skip: int
         )
         parts = [records_frame(pending)]
         if rows:
-            parts.append(_columnar_batch(frame, numbers, run))
+            parts.append(_columnar_batch([frame], numbers, run))
         order = {t.trial.id: n for n, t in enumerate(trials)}
         return pl.concat(parts).sort(
             "row", pl.col("trial_id").replace_strict(order, return_dtype=pl.Int32)
@@ -429,8 +445,9 @@ def RECORD_SCHEMA() -> dict[str, Any]:
     }
 
 
-def _columnar_batch(raw: Any, numbers: list[int], run: _Columnar) -> Any:
-    """Records (a DataFrame) for one raw batch, in row order then trial order."""
+def _columnar_batch(box: list[Any], numbers: list[int], run: _Columnar) -> Any:
+    """Records (a DataFrame) for one raw batch, in row order then trial order. The raw frame
+    is taken out of ``box`` and released once typed and its unusual rows read."""
     import polars as pl
 
     from trialmatch.columnar import type_batch
@@ -438,6 +455,7 @@ def _columnar_batch(raw: Any, numbers: list[int], run: _Columnar) -> Any:
     plan, trials = run.plan, run.trials
     header, as_of, vocab = plan.header, plan.as_of, plan.vocab
 
+    raw = box.pop()
     typed, bad = type_batch(raw, header, plan.typing)
     frames: list[pl.DataFrame] = []
     bad_idx = [i for i, flag in enumerate(bad.to_list()) if flag]
@@ -456,6 +474,7 @@ def _columnar_batch(raw: Any, numbers: list[int], run: _Columnar) -> Any:
                 .alias("_t")
             )
         )
+    del raw
     good = typed.with_columns(pl.Series("row", numbers, dtype=pl.Int64))
     del typed
     if bad_idx:

@@ -1,0 +1,133 @@
+"""The columnar reader's pieces: row blocks, blank lines, the summary tallies, the allocator.
+
+The end-to-end equivalence of both engines (including tiny block sizes) is in
+``test_batch_equivalence.py``; these tests pin the pieces down directly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+from pathlib import Path
+
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from trialmatch.batch import Summary, TrialTally, _row_blocks, screen
+from trialmatch.criteria import load_catalogue
+from trialmatch.screening import ALLOCATOR_CONF, tune_allocator
+
+from .test_screen_cli import example_csv
+
+HEADER = b"id,note\n"
+
+
+def _blocks(tmp_path: Path, body: bytes, block_bytes: int) -> list[tuple[bytes, bytes, bool]]:
+    path = tmp_path / "p.csv"
+    path.write_bytes(HEADER + body)
+    return [(h, bytes(b.pop()), o) for h, b, o in _row_blocks(path, block_bytes)]
+
+
+def _quote_parity_after(text: bytes, start_open: bool) -> bool:
+    return (text.count(b'"') % 2 == 1) != start_open
+
+
+# Rows whose second cell may be quoted and hold newlines, commas and doubled quotes.
+CELL = st.one_of(
+    st.text("ab ,;", max_size=6).map(lambda t: t.replace(",", "")),
+    st.text('ab\n,"', max_size=6).map(lambda t: '"' + t.replace('"', '""') + '"'),
+)
+ROWS = st.lists(st.tuples(st.text("xyz0123", min_size=1, max_size=4), CELL), max_size=12)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    rows=ROWS, block=st.integers(1, 64), newline=st.sampled_from(["\n", "\r\n"]), end=st.booleans()
+)
+def test_blocks_cover_the_body_and_cut_only_between_rows(
+    tmp_path_factory: pytest.TempPathFactory,
+    rows: list[tuple[str, str]],
+    block: int,
+    newline: str,
+    end: bool,
+) -> None:
+    body = newline.join(f"{a},{b}" for a, b in rows).encode() + (newline.encode() if end else b"")
+    tmp = tmp_path_factory.mktemp("blocks")
+    blocks = _blocks(tmp, body, block)
+    assert b"".join(b for _, b, _ in blocks) == body  # nothing lost, nothing repeated
+    inside = False
+    for head, part, starts_open in blocks:
+        assert head == HEADER
+        assert starts_open is inside
+        inside = _quote_parity_after(part, inside)
+        assert not inside  # a block never ends inside a quoted cell
+    # Each block parses on its own into whole rows: together, the rows of the file.
+    width = 2
+    parsed = [
+        pl.read_csv(HEADER + part, infer_schema=False)
+        for _, part, _ in blocks
+        if part.strip(b"\r\n")
+    ]
+    assert all(frame.width == width for frame in parsed)
+    whole = pl.read_csv(HEADER + body, infer_schema=False) if body.strip(b"\r\n") else None
+    if whole is not None:
+        assert sum(frame.height for frame in parsed) == whole.height
+
+
+def test_file_without_a_final_newline_keeps_its_last_row(tmp_path: Path) -> None:
+    blocks = _blocks(tmp_path, b"a,1\nb,2\nc,3", 5)
+    assert b"".join(b for _, b, _ in blocks) == b"a,1\nb,2\nc,3"
+    assert blocks[-1][1].endswith(b"c,3")
+
+
+def test_utf8_bom_is_not_part_of_the_header(tmp_path: Path) -> None:
+    path = tmp_path / "p.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + HEADER + b"a,1\n")
+    [(head, body, _)] = [(h, bytes(b.pop()), o) for h, b, o in _row_blocks(path, 1 << 20)]
+    assert head == HEADER and body == b"a,1\n"
+
+
+@pytest.mark.parametrize("engine", ["columnar", "reference"])
+def test_summary_tallies_match_a_plain_recount(tmp_path: Path, engine: str) -> None:
+    """Per trial: verdict counts, and per criterion how many records failed it or left it
+    unknown, recounted naively from the records themselves."""
+    trials = load_catalogue()
+    src = example_csv(tmp_path)
+    summary = Summary({t.trial.id: TrialTally() for t in trials})
+    records = []
+    for frame in screen(src, trials, dt.date(2026, 11, 21), engine):
+        summary.add(frame)
+        records += frame.to_dicts()
+    assert summary.rows == len({r["row"] for r in records}) > 0
+    for t in trials:
+        mine = [r for r in records if r["trial_id"] == t.trial.id]
+        tally = summary.trials[t.trial.id]
+        for verdict in ("eligible", "possibly_eligible", "ineligible", "error"):
+            assert tally.verdicts[verdict] == sum(r["verdict"] == verdict for r in mine)
+        for column, counted in (("failed", tally.excluded), ("unknown", tally.unknown)):
+            expected: dict[str, int] = {}
+            for r in mine:
+                for cid in filter(None, r[column].split(";")):
+                    expected[cid] = expected.get(cid, 0) + 1
+            assert counted == expected
+    assert any(t.excluded for t in summary.trials.values())  # the recount is not vacuous
+
+
+def test_allocator_setting_only_before_polars_and_never_over_the_user(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert "polars" in sys.modules  # imported by this test module
+    monkeypatch.delenv("_RJEM_MALLOC_CONF", raising=False)
+    assert tune_allocator() is False  # too late: Polars is loaded
+    assert "_RJEM_MALLOC_CONF" not in os.environ
+
+    monkeypatch.delitem(sys.modules, "polars")
+    assert tune_allocator() is True
+    assert os.environ["_RJEM_MALLOC_CONF"] == ALLOCATOR_CONF
+
+    monkeypatch.setenv("_RJEM_MALLOC_CONF", "narenas:4")
+    assert tune_allocator() is True
+    assert os.environ["_RJEM_MALLOC_CONF"] == "narenas:4"  # the user's choice stands
