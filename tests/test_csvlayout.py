@@ -737,3 +737,37 @@ def test_patient_to_row_refuses_what_the_layout_cannot_hold() -> None:
     with pytest.raises(ValueError, match="give as_of"):
         patient_to_row(dated)
     assert patient_to_row(dated, AS_OF)["dx_1_findings"] == "del(5q)"
+
+
+@pytest.mark.parametrize(
+    ("cells", "column", "message"),
+    [
+        # An earlier slot is empty: the message still names the CSV slot, not "therapies.0".
+        (
+            {"tx_2_end": "2023-01-01"},
+            "tx_2_drugs",
+            "tx_2: therapy ends (2023-01-01) before it starts (2024-01-05)",
+        ),
+        (
+            {"tx_2_line": "0"},
+            "tx_2_line",
+            "tx_2_line: Input should be greater than or equal to 1 (got 0)",
+        ),
+        ({"ecog": "7"}, "ecog", "ecog: ECOG must be 0 to 5, got 7"),
+    ],
+)
+def test_model_errors_name_the_csv_column_or_slot(
+    cells: dict[str, str], column: str, message: str
+) -> None:
+    header = parse_header(
+        ["id", "ecog", "tx_1_drugs", "tx_2_drugs", "tx_2_start", "tx_2_end", "tx_2_line"],
+        VOCAB.labs,
+    )
+    row = {c: "" for c in header.columns}
+    row.update(
+        id="P1", tx_2_drugs="lenalidomide", tx_2_start="2024-01-05", tx_2_end="2025-01-01"
+    )
+    row.update(cells)
+    error = row_to_patient(header, row, 7)
+    assert isinstance(error, RowError)
+    assert (error.row, error.column, error.message) == (7, column, message)

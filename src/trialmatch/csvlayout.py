@@ -34,7 +34,7 @@ from trialmatch.patient import (
     Sex,
     TherapyOutcome,
 )
-from trialmatch.schema_errors import message_for
+from trialmatch.schema_errors import field_path, message_for
 
 DATE_RE = r"^\d{4}-\d{2}-\d{2}$"
 INT_RE = r"^[+-]?\d{1,9}$"
@@ -508,6 +508,13 @@ def row_to_patient(header: Header, row: Mapping[str, str], row_number: int) -> P
                 column = where[loc[:n]]
                 break
         message, _ = message_for(err)
+        path = field_path(loc)
+        if column is not None and message.startswith(path + ":"):
+            # Name what the CSV calls it: the column, or the list slot for an item-level rule
+            # (``tx_2``, not the model's 0-based ``therapies.0``).
+            slot = _SLOT.match(column)
+            label = f"{slot['prefix']}_{slot['k']}" if slot and len(loc) == 2 else column
+            message = label + message[len(path) :]
         return RowError(row_number, column, message)
 
 

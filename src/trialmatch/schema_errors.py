@@ -5,8 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 
-def _field(loc: tuple[Any, ...]) -> str:
-    """Dotted path of a location, tags of tagged unions folded: ``labs.0.value``."""
+def field_path(loc: tuple[Any, ...]) -> str:
+    """Dotted path of a location, tags of tagged unions folded: ``labs.0.value``.
+
+    >>> field_path(("therapies", 0, "line"))
+    'therapies.0.line'
+    """
     parts: list[str] = []
     for p in loc:
         if not parts or parts[-1] != str(p):
@@ -33,10 +37,10 @@ def message_for(err: Any) -> tuple[str, tuple[str, ...]]:
     if kind == "missing":
         return f"missing required field '{loc[-1] if loc else ''}'", ()
     if kind in ("enum", "literal_error"):
-        return f"{_field(loc)}: {value!r} is not allowed", _expected(ctx.get("expected", ""))
+        return f"{field_path(loc)}: {value!r} is not allowed", _expected(ctx.get("expected", ""))
     message = str(err["msg"])
     if message.startswith("Value error, "):
         message = message[len("Value error, ") :]
     if not isinstance(value, dict | list) and kind not in ("value_error", "assertion_error"):
         message = f"{message} (got {value!r})"
-    return f"{_field(loc)}: {message}", ()
+    return f"{field_path(loc)}: {message}", ()
