@@ -131,3 +131,25 @@ def test_allocator_setting_only_before_polars_and_never_over_the_user(
     monkeypatch.setenv("_RJEM_MALLOC_CONF", "narenas:4")
     assert tune_allocator() is True
     assert os.environ["_RJEM_MALLOC_CONF"] == "narenas:4"  # the user's choice stands
+
+
+def test_answers_are_the_same_when_the_vocabulary_memo_starts_afresh(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the per-mapping memo cleared at every batch, records are unchanged."""
+    import trialmatch.columnar as columnar
+    from trialmatch.batch import screen_columnar
+
+    trials = load_catalogue()
+    src = example_csv(tmp_path)
+    day = dt.date(2026, 11, 21)
+
+    def records() -> list[dict[str, object]]:
+        frames = screen_columnar(src, trials, day, block_bytes=3000)
+        return [r for frame in frames for r in frame.to_dicts()]
+
+    kept = records()
+    monkeypatch.setattr(columnar, "MEMO_LIMIT", 0)
+    assert records() == kept
+    reference = [r for f in screen(src, trials, day, "reference") for r in f.to_dicts()]
+    assert kept == reference

@@ -264,6 +264,11 @@ def _model_rules(header: Header) -> pl.Expr:
 # Compilation
 
 
+# Answers kept per vocabulary mapping across batches; beyond this many distinct values the
+# memo starts afresh (answers are recomputed, never wrong).
+MEMO_LIMIT = 100_000
+
+
 @dataclass
 class _Mapping:
     """One vocabulary question, answered once per distinct key value over the whole run."""
@@ -362,6 +367,8 @@ class Plan:
                     outputs.append(pl.lit(None, dtype=m.dtype).alias(m.out))
                     continue
                 memo = m.memo
+                if len(memo) > MEMO_LIMIT:  # keep memory bounded on free-text keys
+                    memo.clear()
                 for v in values:
                     if v not in memo:
                         memo[v] = m.fn(v)
