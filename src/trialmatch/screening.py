@@ -22,7 +22,7 @@ FORMATS = ("csv", "json", "jsonl")
 
 # Polars' allocator (jemalloc) gives each thread its own arenas by default; with one arena,
 # memory freed by one thread is reused by the other, which lowers the peak of a long screen by
-# about a fifth at the same speed (benchmarks/README.md). It only takes effect if set before
+# about a quarter at the same speed (benchmarks/README.md). It only takes effect if set before
 # Polars is first imported; an explicit _RJEM_MALLOC_CONF in the environment wins.
 ALLOCATOR_CONF = "narenas:1"
 
@@ -30,10 +30,10 @@ ALLOCATOR_CONF = "narenas:1"
 def tune_allocator() -> bool:
     """Ask Polars' allocator for one arena, unless Polars is loaded or the user chose.
 
-    Returns whether the setting can still take effect.
+    Returns whether the setting can still take effect. Call it before anything imports
+    Polars (it changes this process's environment).
 
-    >>> isinstance(tune_allocator(), bool)
-    True
+    >>> # tune_allocator()  # first thing in `screen`; False once Polars is loaded
     """
     if "polars" in sys.modules:
         return False
