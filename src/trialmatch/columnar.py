@@ -65,9 +65,14 @@ _EDGE_SPACE = r"^[\s\x1c-\x1f]|[\s\x1c-\x1f]$"
 _EMPTY_ITEM = r"(^|;)[\s\x1c-\x1f]*(;|$)"
 
 
-def _typed(name: str, col: Col) -> tuple[pl.Expr, pl.Expr]:
-    """(typed value, "unusual" flag) for one raw string column.
+TYPED = "\x00typed"  # suffix of a typed value column while a batch is being typed
 
+
+def _typed(name: str, col: Col) -> tuple[pl.Expr | None, pl.Expr, pl.Expr]:
+    """(typed value or None, final column, "unusual" flag) for one raw string column.
+
+    The typed value (for dates and numbers) is computed once, as column ``name + TYPED``;
+    the final column and the flag read it from there instead of parsing the text again.
     The typed value is right for every cell that is not flagged. The flag over-approximates:
     it marks every cell the layout's rules reject and also cells that are merely unusual
     (surrounding spaces, an empty quoted cell, a year before 1000, ...). Rows with a flagged
@@ -80,13 +85,9 @@ def _typed(name: str, col: Col) -> tuple[pl.Expr, pl.Expr]:
         odd = raw.str.contains(_EDGE_SPACE) | (raw.str.len_bytes() == 0)
         if kind == "list":
             odd = odd | raw.str.contains(_EMPTY_ITEM)
-        return raw, (given & odd)
+        return None, raw, (given & odd)
     if kind == "enum":
-        return raw, (given & ~raw.is_in(list(col.choices)))
-    if kind == "date":
-        value = raw.str.to_date("%Y-%m-%d", strict=False, cache=False)
-        odd = value.is_null() | (raw.str.len_bytes() != 10) | (value.dt.year() < 1000)
-        return value, (given & odd)
+        return None, raw, (given & ~raw.is_in(list(col.choices)))
     if kind == "bool":
         value = (
             pl.when(raw.is_in(["true", "yes"]))
@@ -94,35 +95,55 @@ def _typed(name: str, col: Col) -> tuple[pl.Expr, pl.Expr]:
             .when(raw.is_in(["false", "no"]))
             .then(pl.lit(False))
         )
-        return value, (given & value.is_null())
-    if kind == "int":
+        return None, value, (given & value.is_null())
+    typed = pl.col(name + TYPED)
+    if kind == "date":
+        value = raw.str.to_date("%Y-%m-%d", strict=False, cache=False)
+        odd = typed.is_null() | (raw.str.len_bytes() != 10) | (typed.dt.year() < 1000)
+    elif kind == "int":
         value = raw.cast(pl.Int64, strict=False)
-        return value, (given & (value.is_null() | (raw.str.len_bytes() > 9)))
-    if kind == "float":
+        odd = typed.is_null() | (raw.str.len_bytes() > 9)
+    elif kind == "float":
         value = raw.cast(pl.Float64, strict=False)
-        odd = value.is_null() | ~raw.str.contains(FLOAT_RE) | value.is_infinite()
-        return value, (given & odd)
-    raise AssertionError(kind)
+        odd = typed.is_null() | ~raw.str.contains(FLOAT_RE) | typed.is_infinite()
+    else:
+        raise AssertionError(kind)
+    return value.alias(name + TYPED), typed, (given & odd)
+
+
+@dataclass(frozen=True)
+class Typing:
+    """How to type a raw batch: typed values (parsed once), final columns, the "unusual
+    cell" flag and the model-rule flag."""
+
+    values: list[pl.Expr]
+    exprs: list[pl.Expr]
+    cells: pl.Expr
+    rules: pl.Expr
 
 
 def _lab_col(part: str) -> Col:
     return next(c for c in LAB_COLS if c.field == part)
 
 
-def typing_exprs(header: Header) -> tuple[list[pl.Expr], pl.Expr, pl.Expr]:
-    """The expressions of :func:`type_batch` for a header: typed columns, the "unusual cell"
-    flag, and the model-rule flag (built once per run)."""
+def typing_exprs(header: Header) -> Typing:
+    """The expressions of :func:`type_batch` for a header (built once per run)."""
+    values: list[pl.Expr] = []
     exprs: list[pl.Expr] = []
     bad: list[pl.Expr] = []
-    for name, col in header.scalars.items():
-        value, flag = _typed(name, col)
-        exprs.append(value.alias(name))
+
+    def add(name: str, col: Col) -> None:
+        value, final, flag = _typed(name, col)
+        if value is not None:
+            values.append(value)
+        exprs.append(final.alias(name))
         bad.append(flag)
+
+    for name, col in header.scalars.items():
+        add(name, col)
     for cols in header.labs.values():
         for part, name in cols.items():
-            value, flag = _typed(name, _lab_col(part))
-            exprs.append(value.alias(name))
-            bad.append(flag)
+            add(name, _lab_col(part))
     for group in GROUPS:
         if group.marker in header.markers:
             m = pl.col(group.marker)
@@ -131,18 +152,16 @@ def typing_exprs(header: Header) -> tuple[list[pl.Expr], pl.Expr, pl.Expr]:
         for cols in header.slots.get(group.marker, {}).values():
             for col in group.cols:
                 if col.suffix in cols:
-                    value, flag = _typed(cols[col.suffix], col)
-                    exprs.append(value.alias(cols[col.suffix]))
-                    bad.append(flag)
+                    add(cols[col.suffix], col)
     flags = [f.fill_null(True) for f in bad]
     cells = pl.any_horizontal(flags) if flags else pl.lit(False)
-    return exprs, cells.alias("__cells"), _model_rules(header).fill_null(True)
+    return Typing(values, exprs, cells.alias("__cells"), _model_rules(header).fill_null(True))
 
 
 def type_batch(
     raw: pl.DataFrame,
     header: Header,
-    typing: tuple[list[pl.Expr], pl.Expr, pl.Expr] | None = None,
+    typing: Typing | None = None,
 ) -> tuple[pl.DataFrame, pl.Series]:
     """Typed columns for a raw batch, and a boolean Series: rows for the reference path.
 
@@ -152,9 +171,9 @@ def type_batch(
     evaluated by the reference path: an error record with the exact message, or verdicts.
     ``typing`` is :func:`typing_exprs` of the header, when already built.
     """
-    exprs, cells, rules = typing or typing_exprs(header)
-    typed = raw.select(*exprs, cells)
-    rule_bad = typed.select(rules).to_series()
+    t = typing or typing_exprs(header)
+    typed = raw.with_columns(t.values).select(*t.exprs, t.cells)
+    rule_bad = typed.select(t.rules).to_series()
     unusual = typed["__cells"] | rule_bad
     return typed.drop("__cells"), unusual
 
