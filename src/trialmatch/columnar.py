@@ -89,13 +89,13 @@ def _typed(name: str, col: Col) -> tuple[pl.Expr | None, pl.Expr, pl.Expr]:
     if kind == "enum":
         return None, raw, (given & ~raw.is_in(list(col.choices)))
     if kind == "bool":
-        value = (
+        flag = (
             pl.when(raw.is_in(["true", "yes"]))
             .then(pl.lit(True))
             .when(raw.is_in(["false", "no"]))
             .then(pl.lit(False))
         )
-        return None, value, (given & value.is_null())
+        return None, flag, (given & flag.is_null())
     typed = pl.col(name + TYPED)
     if kind == "date":
         value = raw.str.to_date("%Y-%m-%d", strict=False, cache=False)
