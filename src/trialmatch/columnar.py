@@ -330,6 +330,9 @@ class Plan:
         self._keys: dict[str, tuple[str, pl.Expr]] = {}
         self._maps: list[_Mapping] = []
         self._steps: list[Callable[[pl.DataFrame], pl.DataFrame]] = []
+        self._shared: dict[Any, str] = {}
+        self._stages: list[list[pl.Expr]] = []
+        self._level: dict[str, int] = {}
         self._exposure: dict[Any, tuple[str, str]] = {}
         self._flags: list[pl.Expr] = []
         for group in GROUPS:
@@ -394,6 +397,8 @@ class Plan:
                 answers = pl.Series([memo[v] for v in values], dtype=m.dtype)
                 outputs.append(pl.lit(answers).gather(pl.col(m.key)).alias(m.out))
             df = df.with_columns(outputs).drop(names)
+        for stage in self._stages:
+            df = df.with_columns(stage)
         for step in self._steps:
             df = step(df)
         df = df.with_columns(self._leaves)
@@ -428,6 +433,23 @@ class Plan:
             self._memo[key] = compile_leaf()
             self._names[key] = f"__leaf{len(self._names)}"
         return pl.col(self._names[key])
+
+    def shared(self, key: Any, build: Callable[[], pl.Expr]) -> pl.Expr:
+        """A column computed once per batch, before the leaves, for a sub-expression several
+        leaves (or several parts of one leaf) use: it keeps expression trees small, which
+        is what Polars' per-batch planning time grows with. ``build`` may use mapped columns
+        and other shared columns (computed in an earlier stage), not the output of a step;
+        steps may use shared columns."""
+        if key not in self._shared:
+            expr = build()
+            name = f"__sh{len(self._shared)}"
+            level = 1 + max((self._level.get(n, -1) for n in expr.meta.root_names()), default=-1)
+            while len(self._stages) <= level:
+                self._stages.append([])
+            self._stages[level].append(expr.alias(name))
+            self._level[name] = level
+            self._shared[key] = name
+        return pl.col(self._shared[key])
 
     def c(self, name: str, kind: str = "str") -> pl.Expr:
         """A typed column (null literal when the file lacks it)."""
@@ -464,7 +486,7 @@ class Plan:
         return pl.col(out)
 
     def step(self, fn: Callable[[pl.DataFrame], pl.DataFrame]) -> None:
-        """Register a per-batch step (run after mappings, before leaves)."""
+        """Register a per-batch step (run after mappings and shared columns, before leaves)."""
         self._steps.append(fn)
 
     def lab_id(self, term: str) -> str:
@@ -866,28 +888,24 @@ def _condition(args: P.ConditionArgs, b: Plan) -> pl.Expr:
     met, open_ = [], []
     for k in b.ks("conditions"):
         cat = b.mapped(b.s("conditions", k, "name"), kind, CODE)
-        status = b.s("conditions", k, "status").fill_null("active")  # the model's default
+        status = b.shared(  # the model's default
+            ("condition", "status", k),
+            partial(b.s("conditions", k, "status").fill_null, "active"),
+        )
         present = b.present("conditions", k)
         met.append(present & (cat == MET) & status.is_in(list(args.status_in)))
         open_.append(present & ((cat == UNKNOWN) | ((cat == MET) & (status == "unknown"))))
     return _combine_items(b.recorded("conditions"), met, open_)
 
 
-@compiles("prior_malignancy")
-def _prior_malignancy(args: P.PriorMalignancyArgs, b: Plan) -> pl.Expr:
-    vocab = b.vocab
-    excepted = [vocab.condition_id(c) or c for c in args.except_conditions]
+def _malignancy_items(args: P.PriorMalignancyArgs, b: Plan, k: int) -> tuple[pl.Expr, pl.Expr]:
+    """(recent, open) for prior malignancy slot k, before exceptions (shared columns: the
+    same measure and period give the same answer in every criterion that asks)."""
     whole = int(args.years // 1)
     extra_days = round((args.years - whole) * 365.25) if args.years != whole else 0
     shift = 1 if args.elapsed == "more_than" else 0
-
-    def exception(name: str) -> int:  # MET: excepted, NOT_MET: not, UNKNOWN: unresolved
-        if not excepted:
-            return NOT_MET
-        cid = vocab.condition_id(name)
-        if cid is None:
-            return UNKNOWN
-        return MET if any(vocab.condition_is_a(cid, e) for e in excepted) else NOT_MET
+    s = partial(b.s, "prior_malignancies", k)
+    curative = s("curative_intent")
 
     def clears_on(event: pl.Expr) -> pl.Expr:
         moved = event.dt.offset_by(f"{whole}y")
@@ -898,6 +916,38 @@ def _prior_malignancy(args: P.PriorMalignancyArgs, b: Plan) -> pl.Expr:
             .otherwise(moved)
         )  # 29 Feb -> 1 Mar, as add_years
         return moved + pl.duration(days=extra_days + shift)
+
+    def within(event: pl.Expr) -> pl.Expr:
+        key = ("malignancy", "within", args.measure, whole, extra_days + shift, k)
+        return b.shared(key, lambda: (b.day < clears_on(event)).fill_null(False))
+
+    if args.measure == "disease_free":
+        dfs = s("disease_free_since")
+        not_curative = pl.lit(args.require_curative_intent) & curative.eq(False)
+        recent_now = not_curative.fill_null(False) | (
+            dfs.is_null() & s("in_remission").eq(False).fill_null(False)
+        )
+        open_here = dfs.is_null() | (pl.lit(args.require_curative_intent) & curative.is_null())
+        return recent_now | (~open_here & within(dfs)), ~recent_now & open_here
+    dx, tr = s("diagnosed"), s("last_treatment")
+    no_dates = dx.is_null() & tr.is_null()
+    event = pl.when(tr.is_null()).then(dx).otherwise(pl.max_horizontal(dx, tr))
+    only_dx = tr.is_null() & dx.is_not_null()
+    return ~no_dates & within(event), no_dates | (only_dx & ~within(event))
+
+
+@compiles("prior_malignancy")
+def _prior_malignancy(args: P.PriorMalignancyArgs, b: Plan) -> pl.Expr:
+    vocab = b.vocab
+    excepted = [vocab.condition_id(c) or c for c in args.except_conditions]
+
+    def exception(name: str) -> int:  # MET: excepted, NOT_MET: not, UNKNOWN: unresolved
+        if not excepted:
+            return NOT_MET
+        cid = vocab.condition_id(name)
+        if cid is None:
+            return UNKNOWN
+        return MET if any(vocab.condition_is_a(cid, e) for e in excepted) else NOT_MET
 
     met, open_ = [], []
     for k in b.ks("prior_malignancies"):
@@ -913,24 +963,7 @@ def _prior_malignancy(args: P.PriorMalignancyArgs, b: Plan) -> pl.Expr:
         exc_clear = (exc == MET) & (
             pl.lit(not args.exception_requires_curative_treatment) | curative.eq(True)
         )
-        if args.measure == "disease_free":
-            dfs = s("disease_free_since")
-            not_curative = pl.lit(args.require_curative_intent) & curative.eq(False)
-            recent_now = not_curative.fill_null(False) | (
-                dfs.is_null() & s("in_remission").eq(False).fill_null(False)
-            )
-            open_here = dfs.is_null() | (pl.lit(args.require_curative_intent) & curative.is_null())
-            within = (b.day < clears_on(dfs)).fill_null(False)
-            item_met = recent_now | (~open_here & within)
-            item_open = ~recent_now & open_here
-        else:
-            dx, tr = s("diagnosed"), s("last_treatment")
-            no_dates = dx.is_null() & tr.is_null()
-            event = pl.when(tr.is_null()).then(dx).otherwise(pl.max_horizontal(dx, tr))
-            within = (b.day < clears_on(event)).fill_null(False)
-            only_dx = tr.is_null() & dx.is_not_null()
-            item_met = ~no_dates & within
-            item_open = no_dates | (only_dx & ~within)
+        item_met, item_open = _malignancy_items(args, b, k)
         decided_by_exception = exc_open.fill_null(False) | exc_clear.fill_null(False)
         met.append(present & ~decided_by_exception & item_met)
         open_.append(present & (exc_open.fill_null(False) | (~decided_by_exception & item_open)))
@@ -1037,12 +1070,19 @@ def _applies(b: Plan, k: int, condition: str | None) -> pl.Expr:
         return MET if vocab.condition_is_a(cid, target) else NOT_MET
 
     indication = b.s("therapies", k, "indication")
-    return pl.when(indication.is_null()).then(lit(MET)).otherwise(b.mapped(indication, kind, CODE))
+    return b.shared(
+        ("therapy", "applies", target, k),
+        lambda: pl.when(indication.is_null())
+        .then(lit(MET))
+        .otherwise(b.mapped(indication, kind, CODE)),
+    )
 
 
 def _started(b: Plan, k: int) -> pl.Expr:
-    """Not a future therapy (start on or before the screening date, or undated)."""
-    return ~((b.s("therapies", k, "start") > b.day).fill_null(False))
+    """Therapy slot k holds a therapy that is not a future one (start on or before the
+    screening date, or undated)."""
+    future = (b.s("therapies", k, "start") > b.day).fill_null(False)
+    return b.shared(("therapy", "started", k), partial(b.present("therapies", k).__and__, ~future))
 
 
 @compiles("prior_therapy")
@@ -1058,9 +1098,11 @@ def _prior_therapy(args: P.PriorTherapyArgs, b: Plan) -> pl.Expr:
     met, open_ = [], []
     for k in b.ks("therapies"):
         s = partial(b.s, "therapies", k)
-        live = b.present("therapies", k) & _started(b, k)
         applies = _applies(b, k, args.for_condition)
-        live = live & (applies != NOT_MET)
+        live = b.shared(
+            ("therapy", "live", args.for_condition, k),
+            partial(_started(b, k).__and__, applies != NOT_MET),
+        )
         match = b.mapped(_drug_key(b, k), kind, CODE)
         opens = [match == UNKNOWN]
         ok = (match == MET) & (applies == MET)
@@ -1096,8 +1138,7 @@ def _therapy_except(args: P.TherapyExceptArgs, b: Plan) -> pl.Expr:
         setting = b.s("therapies", k, "setting")
         applies = _applies(b, k, args.for_condition)
         live = (
-            b.present("therapies", k)
-            & _started(b, k)
+            _started(b, k)
             & (applies != NOT_MET)
             & ~setting.is_in(excepted_settings).fill_null(False)
         )
@@ -1287,6 +1328,63 @@ def _span_totals(
     return pl.Series(values, dtype=pl.Float64)
 
 
+def _response_prior(b: Plan, k: int) -> pl.Expr:
+    """Whether therapy slot k came before the disease response (undated counts as before)."""
+    date = b.c("disease_response_date", "date")
+    before = pl.when(date.is_null()).then(b.day).otherwise(date)
+    start = b.s("therapies", k, "start")
+    return b.shared(
+        ("response", "prior", k),
+        lambda: b.present("therapies", k) & (start.is_null() | (start <= before)),
+    )
+
+
+def _response_line(b: Plan) -> pl.Expr:
+    """The line the response followed: as recorded, else the highest line of the prior
+    therapies when every one of them has a line; null when it cannot be told."""
+    ks = b.ks("therapies")
+    prior = {k: _response_prior(b, k) for k in ks}
+    lines = {k: b.s("therapies", k, "line") for k in ks}
+    any_prior = _any(list(prior.values()))
+    all_lined = _all([~prior[k] | lines[k].is_not_null() for k in ks])
+    derived = (
+        pl.max_horizontal([pl.when(prior[k]).then(lines[k]) for k in ks])
+        if ks
+        else pl.lit(None, dtype=pl.Int64)
+    )
+    recorded = b.c("disease_response_after_line", "int")
+    return (
+        pl.when(recorded.is_not_null())
+        .then(recorded)
+        .when(b.recorded("therapies") & any_prior & all_lined)
+        .then(derived)
+    )
+
+
+def _response_setting(b: Plan) -> pl.Expr:
+    """The setting of the latest dated prior therapy (the last slot among ties); null when
+    therapies are not recorded, none is dated, or that therapy has no setting."""
+    ks = b.ks("therapies")
+    if not ks:
+        return pl.lit(None, dtype=pl.Utf8)
+    dated = [
+        (
+            _response_prior(b, k) & b.s("therapies", k, "start").is_not_null(),
+            b.s("therapies", k, "start"),
+            b.s("therapies", k, "setting"),
+        )
+        for k in ks
+    ]
+    best_start = b.shared(
+        ("response", "best_start"),
+        lambda: pl.max_horizontal([pl.when(ok).then(st) for ok, st, _ in dated]),
+    )
+    best_setting = pl.coalesce(
+        [pl.when(ok & (st == best_start)).then(se) for ok, st, se in reversed(dated)]
+    )
+    return pl.when(b.recorded("therapies") & best_start.is_not_null()).then(best_setting)
+
+
 @compiles("response")
 def _response(args: P.ResponseArgs, b: Plan) -> pl.Expr:
     response, date = b.c("disease_response"), b.c("disease_response_date", "date")
@@ -1298,58 +1396,18 @@ def _response(args: P.ResponseArgs, b: Plan) -> pl.Expr:
         ok = ok & (rank >= P.RESPONSE_ORDER[args.at_least])
     if args.at_most:
         ok = ok & (rank <= P.RESPONSE_ORDER[args.at_most])
-    before = pl.when(date.is_null()).then(b.day).otherwise(date)
     mismatch: list[pl.Expr] = []
     missing: list[pl.Expr] = []
-    ks = b.ks("therapies")
-    prior = {
-        k: b.present("therapies", k)
-        & (b.s("therapies", k, "start").is_null() | (b.s("therapies", k, "start") <= before))
-        for k in ks
-    }
     if args.after_line_in:
-        lines = {k: b.s("therapies", k, "line") for k in ks}
-        any_prior = _any(list(prior.values()))
-        all_lined = _all([~prior[k] | lines[k].is_not_null() for k in ks])
-        derived = (
-            pl.max_horizontal([pl.when(prior[k]).then(lines[k]) for k in ks])
-            if ks
-            else pl.lit(None, dtype=pl.Int64)
-        )
-        line = (
-            pl.when(b.c("disease_response_after_line", "int").is_not_null())
-            .then(b.c("disease_response_after_line", "int"))
-            .when(b.recorded("therapies") & any_prior & all_lined)
-            .then(derived)
-        )
+        line = b.shared(("response", "line"), lambda: _response_line(b))
         missing.append(line.is_null())
         mismatch.append(line.is_not_null() & ~line.is_in(args.after_line_in).fill_null(False))
     if args.after_setting_in:
-        dated_ks = [
-            (
-                prior[k] & b.s("therapies", k, "start").is_not_null(),
-                b.s("therapies", k, "start"),
-                b.s("therapies", k, "setting"),
-            )
-            for k in ks
-        ]
-        best_start = (
-            pl.max_horizontal([pl.when(ok).then(st) for ok, st, _ in dated_ks])
-            if ks
-            else pl.lit(None, dtype=pl.Date)
-        )
-        best_setting = (
-            pl.coalesce(
-                [pl.when(ok & (st == best_start)).then(se) for ok, st, se in reversed(dated_ks)]
-            )
-            if ks
-            else pl.lit(None, dtype=pl.Utf8)
-        )
-        no_setting = ~b.recorded("therapies") | best_start.is_null() | best_setting.is_null()
-        missing.append(no_setting)
+        setting = b.shared(("response", "setting"), lambda: _response_setting(b))
+        missing.append(setting.is_null())
         mismatch.append(
-            ~no_setting
-            & ~best_setting.is_in([s.value for s in args.after_setting_in]).fill_null(False)
+            setting.is_not_null()
+            & ~setting.is_in([s.value for s in args.after_setting_in]).fill_null(False)
         )
     if args.assessed_by_in:
         methods = args.assessed_by_in
@@ -1391,19 +1449,34 @@ def _transfusion(args: P.TransfusionArgs, b: Plan) -> pl.Expr:
         return UNKNOWN if unresolved else NOT_MET
 
     red = {"rbc", "red cells", "red blood cells"}
-    periods = []
-    for p in b.ks("transfusions"):
-        s = partial(b.s, "transfusions", p)
+
+    def live_period(p: int) -> pl.Expr:  # a red-cell transfusion period in slot p
         is_red = b.mapped(
-            s("product").fill_null("RBC"), lambda v: normalise(v) in red, pl.Boolean
+            b.s("transfusions", p, "product").fill_null("RBC"),
+            lambda v: normalise(v) in red,
+            pl.Boolean,
         ).fill_null(False)
-        periods.append((b.present("transfusions", p) & is_red, s("start"), s("end"), s("status")))
+        return b.present("transfusions", p) & is_red
+
+    def hit(k: int, p: int) -> pl.Expr:  # period p overlaps the moment asked of therapy k
+        start, end = b.s("therapies", k, "start"), b.s("therapies", k, "end")
+        live = b.shared(("transfusion", "red", p), lambda: live_period(p))
+        p_start, p_end = b.s("transfusions", p, "start"), b.s("transfusions", p, "end")
+        if args.when == "during":
+            until = pl.when(end.is_null()).then(b.day).otherwise(end)
+            found = live & (p_start <= until) & (p_end.is_null() | (p_end >= start))
+        else:
+            day = start - pl.duration(days=1) if args.when == "before_start" else end
+            found = live & (p_start <= day) & (p_end.is_null() | (p_end >= day))
+        return found.fill_null(False)
+
+    has_key = ("transfusion", "has", args.drug)
     course_met, course_open, any_course, any_unresolved = [], [], [], []
     for k in b.ks("therapies"):
         s = partial(b.s, "therapies", k)
-        has = b.mapped(_drug_key(b, k), kind, CODE)
+        has = b.shared((*has_key, k), partial(b.mapped, _drug_key(b, k), kind, CODE))
         present = b.present("therapies", k)
-        course = present & (has == MET)
+        course = b.shared((*has_key, "course", k), partial(present.__and__, has == MET))
         any_course.append(course)
         any_unresolved.append(present & (has == UNKNOWN))
         start, end = s("start"), s("end")
@@ -1417,16 +1490,11 @@ def _transfusion(args: P.TransfusionArgs, b: Plan) -> pl.Expr:
             skip = pl.lit(False)
             dateless = start.is_null()
         hits, matches = [], []
-        for live, p_start, p_end, status in periods:
-            if args.when == "during":
-                until = pl.when(end.is_null()).then(b.day).otherwise(end)
-                hit = live & (p_start <= until) & (p_end.is_null() | (p_end >= start))
-            else:
-                day = start - pl.duration(days=1) if args.when == "before_start" else end
-                hit = live & (p_start <= day) & (p_end.is_null() | (p_end >= day))
-            hit = hit.fill_null(False)
-            hits.append(hit)
-            matches.append(hit & (status == args.status).fill_null(False))
+        for p in b.ks("transfusions"):
+            found = b.shared(("transfusion", "hit", args.when, k, p), partial(hit, k, p))
+            hits.append(found)
+            status = b.s("transfusions", p, "status")
+            matches.append(found & (status == args.status).fill_null(False))
         considered = course & ~skip & ~dateless
         course_met.append(considered & _any(matches))
         course_open.append(course & ~skip & (dateless | ~_any(hits)))
