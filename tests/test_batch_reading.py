@@ -153,3 +153,52 @@ def test_answers_are_the_same_when_the_vocabulary_memo_starts_afresh(
     assert records() == kept
     reference = [r for f in screen(src, trials, day, "reference") for r in f.to_dicts()]
     assert kept == reference
+
+
+def test_shared_columns_are_built_once_and_staged_after_what_they_use(tmp_path: Path) -> None:
+    """A shared sub-expression is compiled once per key and computed in a stage after the
+    shared columns it reads; the leaves read it as a column."""
+    from trialmatch.batch import read_header
+    from trialmatch.columnar import Plan
+    from trialmatch.vocab import Vocabulary
+
+    vocab = Vocabulary.default()
+    header = read_header(example_csv(tmp_path), vocab)
+    plan = Plan([], header, vocab, dt.date(2026, 11, 21))
+    built: list[str] = []
+
+    def base() -> pl.Expr:
+        built.append("base")
+        return pl.col("x") + 1
+
+    first = plan.shared(("test", "base"), base)
+    again = plan.shared(("test", "base"), base)
+    on_top = plan.shared(("test", "double"), lambda: first * 2)
+    plain = plan.shared(("test", "plain"), lambda: pl.col("x") * 10)
+    assert built == ["base"]
+    assert str(first) == str(again) != str(on_top)
+    assert len(plan._stages) == 2
+    frame = pl.DataFrame({"x": [1, 2, None]})
+    for stage in plan._stages:
+        frame = frame.with_columns(stage)
+    out = frame.select(first.alias("a"), on_top.alias("b"), plain.alias("c"))
+    assert out.to_dict(as_series=False) == {
+        "a": [2, 3, None],
+        "b": [4, 6, None],
+        "c": [10, 20, None],
+    }
+
+
+def test_catalogue_leaves_share_per_slot_columns(tmp_path: Path) -> None:
+    """Therapy slots are computed once for all criteria asking about them (started, the
+    indication), not once per criterion: the shared keys are fewer than their uses."""
+    from trialmatch.batch import read_header
+    from trialmatch.columnar import Plan
+    from trialmatch.vocab import Vocabulary
+
+    vocab = Vocabulary.default()
+    header = read_header(example_csv(tmp_path), vocab)
+    plan = Plan([t.trial for t in load_catalogue()], header, vocab, dt.date(2026, 11, 21))
+    started = [k for k in plan._shared if k[:2] == ("therapy", "started")]
+    assert sorted(k[2] for k in started) == plan.ks("therapies")
+    assert plan._stages and all(plan._stages)
