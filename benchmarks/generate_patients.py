@@ -258,15 +258,15 @@ DX_PCL = (("plasma cell leukemia", "C90.10", "primary"),)
 DX_TCL = weighted(
     (("peripheral T-cell lymphoma", "C84.40", ""), 5),
     (("PTCL-NOS", "C84.45", ""), 1),
-    (("angioimmunoblastic T-cell lymphoma", "C86.5", ""), 3),
+    (("angioimmunoblastic T-cell lymphoma", "C86.50", ""), 3),
     (("ALK-negative ALCL", "C84.70", ""), 2),
     (("ALK-positive ALCL", "C84.60", ""), 1),
-    (("extranodal NK/T-cell lymphoma", "C86.0", ""), 1),
+    (("extranodal NK/T-cell lymphoma", "C86.00", ""), 1),
 )
 DX_DLBCL = weighted(
     (("diffuse large B-cell lymphoma", "C83.30", "GCB"), 3),
     (("diffuse large B-cell lymphoma", "C83.33", "non-GCB"), 2),
-    (("DLBCL", "C83.39", ""), 1),
+    (("DLBCL", "C83.398", ""), 1),
 )
 FIND_MDS = weighted(("", 6), ("SF3B1", 2), ("TP53", 1), ("-7", 1), ("+8", 1), ("ASXL1;RUNX1", 1))
 FIND_MM = weighted(("", 5), ("t(4;14)", 1), ("del(17p)", 1), ("gain(1q)", 2), ("t(11;14)", 2),

@@ -65,7 +65,7 @@ CRITERIA_CASES = [
     bad("criteria_duplicate_criterion_id.yaml", "14:5", "duplicate criterion id 'age'",
         "(first used at line 9)"),
     bad("criteria_unknown_unit.yaml", "15:9", "unknown unit 'mmHg' for creatinine",
-        "(allowed: mg/dL, mg/L, umol/L, mmol/L)"),
+        "(allowed: mg/dL, mg/L, umol/L, mmol/L, micromol/L)"),
     bad("criteria_unknown_condition.yaml", "13:9",
         "unknown condition 'myelodysplastic syndrom'", "did you mean 'myelodysplastic syndrome'"),
     bad("criteria_unknown_trial_condition.yaml", "8:5", "unknown condition 'lymphommma'",
@@ -115,7 +115,7 @@ def test_rule_errors_list_the_predicate_names(name: str) -> None:
 
 def test_unknown_unit_problem_carries_the_allowed_units() -> None:
     problem = load_error("criteria_unknown_unit.yaml").problems[0]
-    assert problem.allowed == ("mg/dL", "mg/L", "umol/L", "mmol/L")
+    assert problem.allowed == ("mg/dL", "mg/L", "umol/L", "mmol/L", "micromol/L")
     assert (problem.line, problem.column) == (15, 9)
 
 

@@ -8,7 +8,9 @@ masses, SI prefixes, unit definitions), never copied from the YAML.
 from __future__ import annotations
 
 import math
+import warnings
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -53,6 +55,7 @@ def _mass_conc_to_molar(mg_per_dl: float, molar_mass: float, prefix: float) -> f
 _ENZYME = {
     "U/L": 1.0,
     "IU/L": 1.0,
+    "units/L": 1.0,
     # 1 U = 1 umol/min = 1/60 umol/s = 1/60 ukat
     "ukat/L": 1 / _SECONDS_PER_MINUTE,
     "nkat/L": 1000 / _SECONDS_PER_MINUTE,
@@ -77,7 +80,17 @@ _BILIRUBIN = {
     "mg/dL": 1.0,
     "mg/L": 10.0,
     "umol/L": _mass_conc_to_molar(1, _MW_BILIRUBIN, 1e6),
+    "micromol/L": _mass_conc_to_molar(1, _MW_BILIRUBIN, 1e6),
     "mmol/L": _mass_conc_to_molar(1, _MW_BILIRUBIN, 1e3),
+}
+# A percentage of the predicted value: every spelling is the lab's own "%".
+_PERCENT_PREDICTED = {
+    "%": 1.0,
+    "% predicted": 1.0,
+    "% pred": 1.0,
+    "% of predicted": 1.0,
+    "percent predicted": 1.0,
+    "percent of predicted": 1.0,
 }
 _FLC = {"mg/L": 1.0, "mg/dL": 0.1, "ug/mL": 1.0, "g/L": 0.001}
 
@@ -86,10 +99,12 @@ EXPECTED_FACTORS: dict[str, dict[str, float]] = {
         "mg/dL": 1.0,
         "mg/L": 10.0,
         "umol/L": _mass_conc_to_molar(1, _MW_CREATININE, 1e6),
+        "micromol/L": _mass_conc_to_molar(1, _MW_CREATININE, 1e6),
         "mmol/L": _mass_conc_to_molar(1, _MW_CREATININE, 1e3),
     },
     "creatinine_clearance": {
         "mL/min": 1.0,
+        "mL/minute": 1.0,
         "mL/s": 1 / _SECONDS_PER_MINUTE,
         "L/h": _SECONDS_PER_MINUTE / 1000,
     },
@@ -97,6 +112,8 @@ EXPECTED_FACTORS: dict[str, dict[str, float]] = {
         "mL/min/1.73m2": 1.0,
         "mL/min/{1.73_m2}": 1.0,
         "mL/min/1.73m²": 1.0,
+        "mL/min per 1.73m2": 1.0,
+        "mL/min per 1.73m²": 1.0,
         "mL/s/1.73m2": 1 / _SECONDS_PER_MINUTE,
     },
     "ast": _ENZYME,
@@ -138,10 +155,29 @@ EXPECTED_FACTORS: dict[str, dict[str, float]] = {
         "mEq/L": 2 * _mass_conc_to_molar(1, _MW_CALCIUM, 1e3),
     },
     "bhcg": {"mIU/mL": 1.0, "IU/L": 1.0, "mU/mL": 1.0, "U/L": 1.0},
-    "lvef": {"%": 1.0},
-    "dlco": {"%": 1.0},
-    "weight": {"kg": 1.0, "g": 1000.0, "lb": 1 / _LB_IN_KG, "lbs": 1 / _LB_IN_KG},
-    "height": {"cm": 1.0, "m": 0.01, "mm": 10.0, "in": 1 / _INCH_IN_CM},
+    "lvef": {"%": 1.0, "percent": 1.0},
+    "dlco": _PERCENT_PREDICTED,
+    "fev1": _PERCENT_PREDICTED,
+    "fvc": _PERCENT_PREDICTED,
+    "weight": {
+        "kg": 1.0,
+        "kgs": 1.0,
+        "kilogram": 1.0,
+        "kilograms": 1.0,
+        "g": 1000.0,
+        "lb": 1 / _LB_IN_KG,
+        "lbs": 1 / _LB_IN_KG,
+        "pounds": 1 / _LB_IN_KG,
+    },
+    "height": {
+        "cm": 1.0,
+        "centimetres": 1.0,
+        "centimeters": 1.0,
+        "m": 0.01,
+        "mm": 10.0,
+        "in": 1 / _INCH_IN_CM,
+        "inches": 1 / _INCH_IN_CM,
+    },
 }
 
 
@@ -243,6 +279,99 @@ def test_count_spellings(vocab: Vocabulary, spelling: str) -> None:
     assert vocab.lab_factor("platelets", spelling) == 1
 
 
+# Spellings people write, each naming the lab's canonical unit (factor 1). Some are listed in
+# labs.yaml; the others must already fold onto a listed unit (case, spaces, micro signs).
+@pytest.mark.parametrize(
+    ("lab_id", "spelling"),
+    [
+        ("creatinine", "mg/dl"),
+        ("creatinine", "MG/DL"),
+        ("bilirubin_total", "mg/dl"),
+        ("bilirubin_direct", "mg/dl"),
+        ("ast", "U/l"),
+        ("ast", "IU/l"),
+        ("ast", "units/L"),
+        ("ast", "Units/l"),
+        ("alt", "U/l"),
+        ("alt", "IU/l"),
+        ("alt", "units/L"),
+        ("alp", "units/L"),
+        ("ldh", "units/L"),
+        ("creatinine_clearance", "ml/min"),
+        ("creatinine_clearance", "mL/minute"),
+        ("creatinine_clearance", "ml/minute"),
+        ("egfr", "mL/min/1.73 m2"),
+        ("egfr", "ml/min/1.73m^2"),
+        ("egfr", "mL/min per 1.73 m2"),
+        ("lvef", "percent"),
+        ("lvef", "Percent"),
+        ("weight", "kilograms"),
+        ("weight", "kilogram"),
+        ("weight", "kgs"),
+        ("weight", "KG"),
+        ("height", "centimetres"),
+        ("height", "centimeters"),
+        *[
+            (lab, spelling)
+            for lab in ("dlco", "fev1", "fvc")
+            for spelling in (
+                "%",
+                "% predicted",
+                "%predicted",
+                "% pred",
+                "%pred",
+                "% of predicted",
+                "percent predicted",
+                "Percent Predicted",
+                "percent of predicted",
+            )
+        ],
+    ],
+)
+def test_spellings_of_the_canonical_unit(vocab: Vocabulary, lab_id: str, spelling: str) -> None:
+    assert vocab.lab_factor(lab_id, spelling) == 1
+    assert vocab.convert(lab_id, 42.0, spelling, vocab.labs[lab_id].unit) == 42.0
+
+
+@pytest.mark.parametrize(
+    ("lab_id", "spelling", "value", "canonical_value"),
+    [
+        # 1 mg/dL creatinine = 10 g/L / 113.12 g/mol = 88.4 umol/L
+        ("creatinine", "micromol/L", 221.0, 221.0 / _mass_conc_to_molar(1, _MW_CREATININE, 1e6)),
+        ("creatinine", "µmol/l", 221.0, 221.0 / _mass_conc_to_molar(1, _MW_CREATININE, 1e6)),
+        ("creatinine", "Micromol/l", 88.4, 88.4 / _mass_conc_to_molar(1, _MW_CREATININE, 1e6)),
+        ("bilirubin_total", "micromol/L", 34.2, 34.2 / _mass_conc_to_molar(1, _MW_BILIRUBIN, 1e6)),
+        ("bilirubin_total", "µmol/l", 34.2, 34.2 / _mass_conc_to_molar(1, _MW_BILIRUBIN, 1e6)),
+        ("bilirubin_direct", "micromol/L", 17.1, 17.1 / _mass_conc_to_molar(1, _MW_BILIRUBIN, 1e6)),
+        ("weight", "pounds", 154.3236, 154.3236 * _LB_IN_KG),
+        ("height", "inches", 70.0, 70.0 * _INCH_IN_CM),
+    ],
+)
+def test_other_spellings_convert(
+    vocab: Vocabulary, lab_id: str, spelling: str, value: float, canonical_value: float
+) -> None:
+    got = vocab.convert(lab_id, value, spelling, vocab.labs[lab_id].unit)
+    assert got == pytest.approx(canonical_value, rel=1e-3)
+
+
+@pytest.mark.parametrize(
+    ("lab_id", "unit"),
+    [
+        # eGFR units are per 1.73 m2 of body surface: not an absolute clearance.
+        ("creatinine_clearance", "mL/min/1.73m2"),
+        ("creatinine_clearance", "mL/min per 1.73m2"),
+        ("fev1", "L"),  # the absolute volume is not the % predicted lab
+        ("fvc", "mL"),
+        ("lvef", "% predicted"),  # an ejection fraction is not a percentage of predicted
+        ("weight", "stone"),
+    ],
+)
+def test_units_that_mean_something_else_are_not_accepted(
+    vocab: Vocabulary, lab_id: str, unit: str
+) -> None:
+    assert vocab.lab_factor(lab_id, unit) is None
+
+
 def test_unit_spellings_within_a_lab_are_distinct(vocab: Vocabulary) -> None:
     for lab_id, lab in vocab.labs.items():
         folded = [normalise_unit(u) for u in lab.units]
@@ -275,6 +404,8 @@ EXPECTED_LOINC = {
     "bhcg": "21198-7",
     "lvef": "10230-1",
     "dlco": "98130-8",
+    "fev1": "20152-5",
+    "fvc": "19872-1",
     "weight": "29463-7",
     "height": "8302-2",
 }
@@ -312,6 +443,23 @@ def test_loinc_codes_are_well_formed(vocab: Vocabulary) -> None:
 def test_absolute_dlco_code_is_not_the_percent_predicted_lab(vocab: Vocabulary) -> None:
     # 19911-7 is DLCO in mL/min/mmHg, not % predicted.
     assert vocab.lab_id("19911-7") is None
+
+
+@pytest.mark.parametrize(
+    ("term", "lab_id"),
+    [
+        ("FEV1", "fev1"),
+        ("FEV1 % predicted", "fev1"),
+        ("forced expiratory volume in 1 second", "fev1"),
+        ("FVC", "fvc"),
+        ("FVC % predicted", "fvc"),
+        ("forced vital capacity", "fvc"),
+        ("DLCO % predicted", "dlco"),
+    ],
+)
+def test_spirometry_labs(vocab: Vocabulary, term: str, lab_id: str) -> None:
+    assert vocab.lab_id(term) == lab_id
+    assert vocab.labs[lab_id].unit == "%"
 
 
 def test_alternative_codes_and_names(vocab: Vocabulary) -> None:
@@ -401,7 +549,15 @@ def test_mds_hierarchy(vocab: Vocabulary) -> None:
         "C84.40",
         "C84.49",
         "AITL",
-        "C86.5",
+        "C86.50",
+        "C86.51",
+        "C84.4A",
+        "C84.7B",
+        "peripheral T-cell lymphoma, not otherwise specified",
+        "angioimmunoblastic T-cell lymphoma",
+        "nodal T follicular helper cell lymphoma, angioimmunoblastic type",
+        "nTFHL-F",
+        "anaplastic large cell lymphoma, ALK-negative",
         "ALCL",
         "ALK-positive ALCL",
         "C84.70",
@@ -569,6 +725,318 @@ def test_ambiguous_abbreviations_are_not_used(vocab: Vocabulary) -> None:
 
 
 # -------------------------------------------------------------------------------------------------
+# MDS, plasma cell and T-cell lymphoma subtype names (WHO 2008/2016/2022, ICC 2022)
+
+
+@pytest.mark.parametrize(
+    ("term", "cid", "ancestor"),
+    [
+        # excess / increased blasts
+        ("myelodysplastic syndrome with excess blasts-1", "mds_eb1", "mds_excess_blasts"),
+        ("MDS with excess blasts-1", "mds_eb1", "mds_excess_blasts"),
+        ("MDS-EB-1", "mds_eb1", "mds_excess_blasts"),
+        ("RAEB-1", "mds_eb1", "mds_excess_blasts"),
+        ("refractory anaemia with excess blasts-1", "mds_eb1", "mds_excess_blasts"),
+        ("refractory anemia with excess blasts-1", "mds_eb1", "mds_excess_blasts"),
+        ("MDS with increased blasts-1", "mds_eb1", "mds_excess_blasts"),
+        ("myelodysplastic neoplasm with increased blasts-1", "mds_eb1", "mds_excess_blasts"),
+        ("MDS-IB1", "mds_eb1", "mds_excess_blasts"),
+        ("MDS with excess blasts-2", "mds_eb2", "mds_excess_blasts"),
+        ("myelodysplastic syndrome with excess blasts-2", "mds_eb2", "mds_excess_blasts"),
+        ("MDS-EB-2", "mds_eb2", "mds_excess_blasts"),
+        ("RAEB-2", "mds_eb2", "mds_excess_blasts"),
+        ("refractory anaemia with excess blasts-2", "mds_eb2", "mds_excess_blasts"),
+        ("MDS with increased blasts-2", "mds_eb2", "mds_excess_blasts"),
+        ("MDS-IB2", "mds_eb2", "mds_excess_blasts"),
+        ("myelodysplastic syndrome with excess blasts", "mds_excess_blasts", "mds_excess_blasts"),
+        ("refractory anaemia with excess blasts", "mds_excess_blasts", "mds_excess_blasts"),
+        ("RAEB", "mds_excess_blasts", "mds_excess_blasts"),
+        ("MDS with increased blasts", "mds_excess_blasts", "mds_excess_blasts"),
+        ("MDS/AML", "mds_aml", "mds_eb2"),
+        ("myelodysplastic syndrome/acute myeloid leukaemia", "mds_aml", "mds_eb2"),
+        # del(5q)
+        ("MDS with isolated del(5q)", "mds_del5q", "mds_del5q"),
+        ("myelodysplastic syndrome with isolated del(5q)", "mds_del5q", "mds_del5q"),
+        (
+            "myelodysplastic neoplasm with low blasts and isolated 5q deletion",
+            "mds_del5q",
+            "mds_del5q",
+        ),
+        ("MDS with low blasts and isolated 5q deletion", "mds_del5q", "mds_del5q"),
+        ("MDS-5q", "mds_del5q", "mds_del5q"),
+        ("MDS with del(5q)", "mds_del5q", "mds_del5q"),
+        # dysplasia lineages and ring sideroblasts
+        ("MDS with multilineage dysplasia", "mds_rcmd", "mds_rcmd"),
+        ("myelodysplastic syndrome with multilineage dysplasia", "mds_rcmd", "mds_rcmd"),
+        ("MDS-MLD", "mds_rcmd", "mds_rcmd"),
+        ("RCMD", "mds_rcmd", "mds_rcmd"),
+        ("MDS with single lineage dysplasia", "mds_sld", "mds_sld"),
+        ("myelodysplastic syndrome with single lineage dysplasia", "mds_sld", "mds_sld"),
+        ("MDS-SLD", "mds_sld", "mds_sld"),
+        ("RCUD", "mds_sld", "mds_sld"),
+        ("refractory cytopenia with unilineage dysplasia", "mds_sld", "mds_sld"),
+        ("MDS with ring sideroblasts and multilineage dysplasia", "mds_rcmd_rs", "mds_rcmd"),
+        ("MDS-RS-MLD", "mds_rcmd_rs", "mds_ring_sideroblasts"),
+        (
+            "MDS with ring sideroblasts and single lineage dysplasia",
+            "refractory_anemia_ring_sideroblasts",
+            "mds_ring_sideroblasts",
+        ),
+        ("MDS-RS-SLD", "refractory_anemia_ring_sideroblasts", "mds_ring_sideroblasts"),
+        # unclassifiable
+        ("MDS, unclassifiable", "mds_unclassifiable", "mds_unclassifiable"),
+        ("myelodysplastic syndrome, unclassifiable", "mds_unclassifiable", "mds_unclassifiable"),
+        ("MDS, unclassified", "mds_unclassifiable", "mds_unclassifiable"),
+        ("MDS-U", "mds_unclassifiable", "mds_unclassifiable"),
+        # WHO 2022 and ICC 2022 entities
+        ("MDS with low blasts", "mds_low_blasts", "mds_low_blasts"),
+        ("myelodysplastic neoplasm with low blasts", "mds_low_blasts", "mds_low_blasts"),
+        ("MDS-LB", "mds_low_blasts", "mds_low_blasts"),
+        ("hypoplastic MDS", "mds_hypoplastic", "mds_hypoplastic"),
+        ("MDS, hypoplastic", "mds_hypoplastic", "mds_hypoplastic"),
+        ("MDS-h", "mds_hypoplastic", "mds_hypoplastic"),
+        ("MDS with biallelic TP53 inactivation", "mds_biallelic_tp53", "mds_biallelic_tp53"),
+        ("MDS-biTP53", "mds_biallelic_tp53", "mds_biallelic_tp53"),
+        ("MDS with low blasts and SF3B1 mutation", "mds_sf3b1", "mds_sf3b1"),
+        ("myelodysplastic neoplasm with low blasts and SF3B1 mutation", "mds_sf3b1", "mds_sf3b1"),
+        ("MDS with mutated SF3B1", "mds_sf3b1", "mds_sf3b1"),
+    ],
+)
+def test_mds_subtype_names(vocab: Vocabulary, term: str, cid: str, ancestor: str) -> None:
+    assert vocab.condition_id(term) == cid
+    assert vocab.condition_is_a(cid, ancestor)
+    assert vocab.condition_is_a(cid, "myelodysplastic_syndrome")
+    assert not vocab.condition_is_a(cid, "acute_myeloid_leukemia")
+    assert vocab.conditions[cid].malignant
+
+
+def test_mds_subtypes_that_are_not_kinds_of_each_other(vocab: Vocabulary) -> None:
+    # MDS-SLD is not the ring sideroblast type, and FAB "refractory anaemia" is not MDS-SLD.
+    assert not vocab.condition_is_a("mds_sld", "refractory_anemia")
+    assert not vocab.condition_is_a("refractory_anemia", "mds_sld")
+    assert not vocab.condition_is_a("refractory_anemia_ring_sideroblasts", "mds_sld")
+    # WHO 2022 MDS-LB is not assumed to contain the older dysplasia-based types.
+    for cid in ("mds_sld", "mds_rcmd", "mds_del5q", "mds_sf3b1", "mds_excess_blasts"):
+        assert not vocab.condition_is_a(cid, "mds_low_blasts"), cid
+    assert not vocab.condition_is_a("mds_aml", "acute_myeloid_leukemia")
+    assert vocab.condition_id("MDS with mutated TP53") is None  # ICC, narrower than MDS-biTP53
+
+
+@pytest.mark.parametrize(
+    ("term", "cid"),
+    [
+        ("plasma cell myeloma", "multiple_myeloma"),
+        ("smouldering plasma cell myeloma", "smoldering_myeloma"),
+        ("smoldering plasma cell myeloma", "smoldering_myeloma"),
+        ("extraosseous plasmacytoma", "extramedullary_plasmacytoma"),
+        ("solitary plasmacytoma of bone", "solitary_plasmacytoma"),
+        ("plasma cell leukaemia", "plasma_cell_leukemia"),
+    ],
+)
+def test_plasma_cell_neoplasm_names(vocab: Vocabulary, term: str, cid: str) -> None:
+    assert vocab.condition_id(term) == cid
+    assert vocab.condition_is_a(cid, "plasma_cell_neoplasm")
+
+
+@pytest.mark.parametrize(
+    ("term", "cid", "ancestor"),
+    [
+        ("peripheral T-cell lymphoma, not otherwise specified", "ptcl_nos", "ptcl_nos"),
+        ("peripheral T-cell lymphoma not otherwise specified", "ptcl_nos", "ptcl_nos"),
+        ("peripheral T-cell lymphoma NOS", "ptcl_nos", "ptcl_nos"),
+        ("PTCL-NOS", "ptcl_nos", "ptcl_nos"),
+        ("angioimmunoblastic T-cell lymphoma", "aitl", "nodal_tfh_lymphoma"),
+        (
+            "nodal T follicular helper cell lymphoma, angioimmunoblastic type",
+            "aitl",
+            "nodal_tfh_lymphoma",
+        ),
+        (
+            "follicular helper T-cell lymphoma, angioimmunoblastic type",
+            "aitl",
+            "nodal_tfh_lymphoma",
+        ),
+        ("nTFHL-AI", "aitl", "nodal_tfh_lymphoma"),
+        ("nodal T-follicular helper cell lymphoma", "nodal_tfh_lymphoma", "nodal_tfh_lymphoma"),
+        ("nTFHL-F", "nodal_tfh_lymphoma_follicular", "nodal_tfh_lymphoma"),
+        ("follicular T-cell lymphoma", "nodal_tfh_lymphoma_follicular", "nodal_tfh_lymphoma"),
+        ("nTFHL-NOS", "nodal_tfh_lymphoma_nos", "nodal_tfh_lymphoma"),
+        ("nodal PTCL with TFH phenotype", "nodal_tfh_lymphoma_nos", "nodal_tfh_lymphoma"),
+        ("anaplastic large cell lymphoma, ALK-negative", "alcl_alk_negative", "alcl"),
+        ("ALCL, ALK-negative", "alcl_alk_negative", "alcl"),
+        ("ALK-negative ALCL", "alcl_alk_negative", "alcl"),
+        ("anaplastic large cell lymphoma, ALK-positive", "alcl_alk_positive", "alcl"),
+        ("ALCL, ALK-positive", "alcl_alk_positive", "alcl"),
+    ],
+)
+def test_t_cell_lymphoma_subtype_names(
+    vocab: Vocabulary, term: str, cid: str, ancestor: str
+) -> None:
+    assert vocab.condition_id(term) == cid
+    assert vocab.condition_is_a(cid, ancestor)
+    assert vocab.condition_is_a(cid, "t_cell_lymphoma")
+    assert not vocab.condition_is_a(cid, "b_cell_lymphoma")
+
+
+def test_tfh_lymphomas_are_not_ptcl_nos(vocab: Vocabulary) -> None:
+    for cid in ("aitl", "nodal_tfh_lymphoma_follicular", "nodal_tfh_lymphoma_nos"):
+        assert not vocab.condition_is_a(cid, "ptcl_nos"), cid
+
+
+# -------------------------------------------------------------------------------------------------
+# Dialysis and renal failure
+
+
+@pytest.mark.parametrize(
+    ("term", "cid"),
+    [
+        ("dialysis", "dialysis_dependence"),
+        ("Dialysis dependence", "dialysis_dependence"),
+        ("on dialysis", "dialysis_dependence"),
+        ("dialysis-dependent", "dialysis_dependence"),
+        ("renal replacement therapy", "dialysis_dependence"),
+        ("dependence on renal dialysis", "dialysis_dependence"),
+        ("Z99.2", "dialysis_dependence"),
+        ("haemodialysis", "haemodialysis_dependence"),
+        ("hemodialysis", "haemodialysis_dependence"),
+        ("on haemodialysis", "haemodialysis_dependence"),
+        ("peritoneal dialysis", "peritoneal_dialysis_dependence"),
+    ],
+)
+def test_dialysis_terms(vocab: Vocabulary, term: str, cid: str) -> None:
+    assert vocab.condition_id(term) == cid
+    assert vocab.condition_is_a(cid, "dialysis_dependence")
+    assert vocab.condition_is_a(cid, "renal_insufficiency")
+    assert vocab.condition_is_a(cid, "renal_disease")
+    # Dialysis may be for acute kidney injury: not necessarily end-stage or chronic disease.
+    assert not vocab.condition_is_a(cid, "end_stage_renal_disease")
+    assert not vocab.condition_is_a(cid, "chronic_kidney_disease")
+    assert not vocab.conditions[cid].malignant
+
+
+def test_end_stage_renal_disease(vocab: Vocabulary) -> None:
+    assert vocab.condition_id("N18.6") == "end_stage_renal_disease"
+    assert vocab.condition_id("ESRD") == "end_stage_renal_disease"
+    assert vocab.condition_is_a("end_stage_renal_disease", "chronic_kidney_disease")
+    assert vocab.condition_is_a("end_stage_renal_disease", "renal_insufficiency")
+    assert not vocab.condition_is_a("end_stage_renal_disease", "dialysis_dependence")
+
+
+# -------------------------------------------------------------------------------------------------
+# ICD-10-CM: every code is a real, billable code of the official code set
+
+
+@pytest.fixture(scope="module")
+def icd() -> ModuleType:
+    # The package reads its data with a deprecated importlib.resources call at import time.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import simple_icd_10_cm
+
+    return simple_icd_10_cm
+
+
+def test_icd10cm_code_set_tells_billable_codes_from_headers(icd: ModuleType) -> None:
+    # The checks below rely on these answers of the package.
+    assert icd.is_valid_item("D46.9") and icd.is_leaf("D46.9")
+    assert icd.is_valid_item("D46") and not icd.is_leaf("D46")  # category header
+    assert icd.is_valid_item("C86.5") and not icd.is_leaf("C86.5")  # split into C86.50/C86.51
+    assert icd.is_valid_item("C81-C96") and not icd.is_leaf("C81-C96")  # block
+    assert not icd.is_valid_item("Z22.51")
+    assert not icd.is_valid_item("I51.6")  # WHO ICD-10 only
+    assert icd.add_dot("D469") == "D46.9" and icd.add_dot("C61") == "C61"
+
+
+def test_every_icd10cm_code_is_a_billable_code(vocab: Vocabulary, icd: ModuleType) -> None:
+    problems: list[str] = []
+    for cid, entry in vocab.conditions.items():
+        for code in entry.icd10cm:
+            if not icd.is_valid_item(code):
+                problems.append(f"{cid}: {code} is not an ICD-10-CM code")
+            elif not icd.is_leaf(code):
+                problems.append(f"{cid}: {code} is a category header, not a billable code")
+            elif icd.add_dot(code) != code:
+                problems.append(f"{cid}: {code} should be written {icd.add_dot(code)}")
+    assert problems == []
+
+
+def test_icd10cm_codes_are_listed_once(vocab: Vocabulary) -> None:
+    for cid, entry in vocab.conditions.items():
+        assert len(entry.icd10cm) == len(set(entry.icd10cm)), cid
+
+
+@pytest.mark.parametrize(
+    "code",
+    ["Z22.51", "Z22.52", "I51.6", "C86.5", "C86.0", "C88.0", "C88.4", "C83.39", "D68.0", "G35"],
+)
+def test_retired_and_header_codes_do_not_resolve(vocab: Vocabulary, code: str) -> None:
+    assert vocab.condition_id(code) is None
+
+
+@pytest.mark.parametrize(
+    ("code", "cid"),
+    [
+        # "in remission" codes of the lymphomas (5th character A; C84.7B for ALK-negative ALCL)
+        ("C81.9A", "hodgkin_lymphoma"),
+        ("C81.0A", "nlphl"),
+        ("C81.1A", "classical_hodgkin_lymphoma"),
+        ("C82.9A", "follicular_lymphoma"),
+        ("C83.1A", "mantle_cell_lymphoma"),
+        ("C83.3A", "dlbcl"),
+        ("C83.7A", "burkitt_lymphoma"),
+        ("C84.0A", "mycosis_fungoides"),
+        ("C84.1A", "sezary_syndrome"),
+        ("C84.4A", "ptcl_nos"),
+        ("C84.6A", "alcl_alk_positive"),
+        ("C84.7A", "alcl_alk_negative"),  # ALK-negative ALCL of the breast
+        ("C84.7B", "alcl_alk_negative"),
+        ("C84.9A", "t_cell_lymphoma"),
+        ("C84.ZA", "t_cell_lymphoma"),
+        ("C84.AA", "cutaneous_t_cell_lymphoma"),
+        ("C85.1A", "b_cell_lymphoma"),
+        ("C85.2A", "pmbcl"),
+        ("C85.9A", "non_hodgkin_lymphoma"),
+        # C86.- and C88.-: 0 not in remission, 1 in remission
+        ("C86.00", "enktl"),
+        ("C86.01", "enktl"),
+        ("C86.11", "hstcl"),
+        ("C86.21", "eatl"),
+        ("C86.31", "sptcl"),
+        ("C86.50", "aitl"),
+        ("C86.51", "aitl"),
+        ("C88.00", "waldenstrom_macroglobulinemia"),
+        ("C88.01", "waldenstrom_macroglobulinemia"),
+        ("C88.40", "malt_lymphoma"),
+        ("C88.41", "malt_lymphoma"),
+        # myeloma and leukaemia remission/relapse codes
+        ("C90.01", "multiple_myeloma"),
+        ("C90.02", "multiple_myeloma"),
+        ("C90.11", "plasma_cell_leukemia"),
+        ("C92.01", "acute_myeloid_leukemia"),
+        ("C93.11", "cmml"),
+        # split categories
+        ("C83.390", "primary_cns_lymphoma"),
+        ("C83.398", "dlbcl"),
+        ("D75.829", "heparin_induced_thrombocytopenia"),
+        ("D68.01", "von_willebrand_disease"),
+        ("D68.020", "von_willebrand_disease"),
+        ("G35.D", "multiple_sclerosis"),
+        ("G35.A", "multiple_sclerosis"),
+        ("B18.0", "hepatitis_b"),
+        ("B17.11", "acute_hepatitis_c"),
+    ],
+)
+def test_icd10cm_codes_resolve(vocab: Vocabulary, code: str, cid: str) -> None:
+    assert vocab.condition_id(code) == cid
+
+
+def test_acquired_von_willebrand_is_not_congenital(vocab: Vocabulary) -> None:
+    # D68.04 (acquired von Willebrand disease) must not land under congenital coagulopathy.
+    cid = vocab.condition_id("D68.04")
+    assert cid is None or not vocab.condition_is_a(cid, "congenital_coagulopathy")
+
+
+# -------------------------------------------------------------------------------------------------
 # Drugs, classes and regimens
 
 
@@ -635,6 +1103,9 @@ def _only(ids: frozenset[str] | None) -> str:
         ("imetelstat", "imetelstat", "telomerase_inhibitors"),
         ("venetoclax", "venetoclax", "bcl2_inhibitors"),
         ("luspatercept", "luspatercept", "erythroid_maturation_agents"),
+        ("L-asparaginase", "asparaginase", "antineoplastic"),
+        ("Oncaspar", "pegaspargase", "antineoplastic"),
+        ("pegaspargase", "pegaspargase", "cytotoxic_chemotherapy"),
     ],
 )
 def test_drug_classes(vocab: Vocabulary, term: str, drug: str, klass: str) -> None:
@@ -711,10 +1182,70 @@ def test_class_hierarchy(vocab: Vocabulary) -> None:
         ("R-CHOP", {"rituximab", "cyclophosphamide", "doxorubicin", "vincristine", "prednisone"}),
         ("Inqovi", {"decitabine", "cedazuridine"}),
         ("oral decitabine", {"decitabine", "cedazuridine"}),
+        # myeloma
+        ("MP", {"melphalan", "prednisone"}),
+        ("melphalan prednisone", {"melphalan", "prednisone"}),
+        ("MPT", {"melphalan", "prednisone", "thalidomide"}),
+        ("MPR", {"melphalan", "prednisone", "lenalidomide"}),
+        ("VMP", {"bortezomib", "melphalan", "prednisone"}),
+        ("VAD", {"vincristine", "doxorubicin", "dexamethasone"}),
+        ("vincristine adriamycin dexamethasone", {"vincristine", "doxorubicin", "dexamethasone"}),
+        ("CTD", {"cyclophosphamide", "thalidomide", "dexamethasone"}),
+        ("CTDa", {"cyclophosphamide", "thalidomide", "dexamethasone"}),
+        ("PAD", {"bortezomib", "doxorubicin", "dexamethasone"}),
+        ("TD", {"thalidomide", "dexamethasone"}),
+        ("Thal-Dex", {"thalidomide", "dexamethasone"}),
+        ("thalidomide dexamethasone", {"thalidomide", "dexamethasone"}),
+        ("RD", {"lenalidomide", "dexamethasone"}),
+        ("Len-Dex", {"lenalidomide", "dexamethasone"}),
+        ("Rev-Dex", {"lenalidomide", "dexamethasone"}),
+        ("lenalidomide and dexamethasone", {"lenalidomide", "dexamethasone"}),
+        ("PVd", {"pomalidomide", "bortezomib", "dexamethasone"}),
+        ("Pd", {"pomalidomide", "dexamethasone"}),
+        ("D-Rd", {"daratumumab", "lenalidomide", "dexamethasone"}),
+        ("Dara-Rd", {"daratumumab", "lenalidomide", "dexamethasone"}),
+        (
+            "carfilzomib lenalidomide dexamethasone",
+            {"carfilzomib", "lenalidomide", "dexamethasone"},
+        ),
+        ("cyborD", {"bortezomib", "cyclophosphamide", "dexamethasone"}),
+        # lymphoma
+        ("GDP", {"gemcitabine", "dexamethasone", "cisplatin"}),
+        ("R-ICE", {"rituximab", "ifosfamide", "carboplatin", "etoposide"}),
+        ("SMILE", {"dexamethasone", "methotrexate", "ifosfamide", "asparaginase", "etoposide"}),
+        ("P-GemOx", {"pegaspargase", "gemcitabine", "oxaliplatin"}),
+        ("DDGP", {"dexamethasone", "cisplatin", "gemcitabine", "pegaspargase"}),
+        # MDS / AML
+        ("Aza-Ven", {"azacitidine", "venetoclax"}),
+        ("Dec-Ven", {"decitabine", "venetoclax"}),
+        ("decitabine venetoclax", {"decitabine", "venetoclax"}),
+        ("ATG/CsA", {"antithymocyte_globulin", "cyclosporine"}),
+        ("ATG + ciclosporin", {"antithymocyte_globulin", "cyclosporine"}),
     ],
 )
 def test_regimens_expand_to_drugs(vocab: Vocabulary, term: str, drugs: set[str]) -> None:
     assert vocab.drug_ids(term) == frozenset(drugs)
+    assert vocab.is_regimen(term)
+
+
+def test_cybord_is_vcd(vocab: Vocabulary) -> None:
+    assert "CyBorD" in vocab.regimens["vcd"].synonyms
+
+
+def test_regimen_terms_are_not_class_terms(vocab: Vocabulary) -> None:
+    regimen_terms = {
+        normalise(t) for r in vocab.regimens.values() for t in (r.id, r.name, *r.synonyms)
+    }
+    class_terms = {
+        normalise(t) for c in vocab.classes.values() for t in (c.id, c.name, *c.synonyms)
+    }
+    assert regimen_terms.isdisjoint(class_terms)
+
+
+def test_every_regimen_has_several_distinct_drugs(vocab: Vocabulary) -> None:
+    for rid, regimen in vocab.regimens.items():
+        assert len(regimen.drugs) >= 2, rid
+        assert len(set(regimen.drugs)) == len(regimen.drugs), rid
 
 
 def test_drug_and_regimen_terms_never_collide(vocab: Vocabulary) -> None:
