@@ -424,7 +424,6 @@ THRESHOLDS: list[tuple[str, dict[str, str], str, str, str]] = [
     ),
     ("65 until the 66th birthday", {"birth_date": "1960-11-22"}, "NCT01421927", "inc-age", "ok"),
     ("66th birthday on as_of", {"birth_date": "1960-11-21"}, "NCT01421927", "inc-age", "failed"),
-    ("born after as_of", {"birth_date": "2026-11-22"}, "NCT01673308", "inc-age", "unknown"),
     (
         "donor 9/10 at C",
         {"donor_relation": "unrelated", "donor_hla_match": "9/10", "donor_mismatched_loci": "C"},
@@ -494,6 +493,52 @@ def test_thresholds_both_engines(tmp_path: Path) -> None:
             else "ok"
         )
         assert status == expected, name
+
+
+# Values no patient can have on the screening date are error records (issue 9, point 8), the
+# same in both engines: (cells, column named, message fragment).
+IMPOSSIBLE: list[tuple[dict[str, str], str, str]] = [
+    ({"birth_date": "2026-11-22"}, "birth_date", "is after the screening date 2026-11-21"),
+    ({"birth_date": "1895-11-21"}, "birth_date", "gives an age of 131"),
+    (
+        {"lab_creatinine": "-0.5", "lab_creatinine_unit": "mg/dL"},
+        "lab_creatinine",
+        "must be at least 0 (got -0.5)",
+    ),
+    (
+        {"lab_ast": "30", "lab_ast_unit": "U/L", "lab_ast_uln": "0"},
+        "lab_ast_uln",
+        "must be more than 0",
+    ),
+    (
+        {"tx_1_drugs": "lenalidomide", "tx_1_ongoing": "true", "tx_1_ti_at_end": "true"},
+        "",
+        "tx_1: ti_at_end says how a course stopped, but this course is ongoing",
+    ),
+    (
+        {"tx_1_drugs": "lenalidomide", "tx_1_ti_reached": "false", "tx_1_ti_at_end": "true"},
+        "",
+        "tx_1: ti_at_end: true needs transfusion independence reached",
+    ),
+    ({"disease_response_assessed_by": "CT", "disease_state": "relapsed"}, "", "no response"),
+]
+
+
+def test_impossible_values_are_error_records_in_both_engines(tmp_path: Path) -> None:
+    rows = [{"id": f"X{i}", **cells} for i, (cells, _, _) in enumerate(IMPOSSIBLE, start=1)]
+    rows.append({"id": "OK", "birth_date": "1895-11-22"})  # exactly 130: fine
+    columns = ["id", *sorted({c for r in rows for c in r} - {"id"})]
+    path = write_csv(tmp_path / "impossible.csv", columns, rows)
+    frame = both_engines(path, AS_OF, block_bytes=(300,))
+    for number, (_, column, fragment) in enumerate(IMPOSSIBLE, start=1):
+        recs = frame.filter(pl.col("row") == number)
+        assert recs.height == len(TRIALS)
+        assert set(recs["verdict"]) == {"error"}, (number, recs["verdict"].to_list())
+        message = recs["error"][0]
+        assert message.startswith(f"row {number}"), message
+        assert f"column '{column}'" in message if column else True, message
+        assert fragment in message, message
+    assert "error" not in set(frame.filter(pl.col("row") == len(rows))["verdict"])
 
 
 @pytest.mark.parametrize(
@@ -737,7 +782,7 @@ DRUG_LISTS = one(
     "pomalidomide;bortezomib;dexamethasone",
     "romidepsin",
 )
-REGIMENS = one("VRd", "CHOP", "Rd", "GDP", "PVd", "mystery regimen")
+REGIMENS = one("VRd", "CHOP", "Rd", "GDP", "PVd", "MPT", "mystery regimen")
 RESPONSES = one(
     "CR",
     "sCR",
@@ -774,6 +819,7 @@ OUTCOMES = one(
     "toxicity",
     "patient_decision",
     "physician_decision",
+    "response",
     "other",
 )
 STATUSES = one("active", "controlled", "uncontrolled", "resolved", "history", "absent", "unknown")
@@ -782,7 +828,7 @@ BOOLS = one("true", "false", "yes", "no", "TRUE", "No")
 LAB_VALUES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     # lab: (values, units)
     "creatinine": (
-        ("2.5", "2.4999", "2.5001", "221", "220.9", "221.1", "1.0", "0.9", "0"),
+        ("2.5", "2.4999", "2.5001", "221", "220.9", "221.1", "1.0", "0.9", "0", "-0.5"),
         ("mg/dL", "umol/L", "mg/L", "mmol/L", "mg/dl", "µmol/L", "bananas"),
     ),
     "creatinine_clearance": (
@@ -827,6 +873,12 @@ def _strategies(as_of: dt.date, dirty: bool) -> dict[str, st.SearchStrategy[str]
         "ecog": cell(one("0", "1", "2", "3", "4", "5", " 2 "), one("two", "7", "-1", "2.0")),
         "ecog_date": date["near"],
         "disease_response": cell(RESPONSES),
+        "disease_state": cell(
+            one("relapsed", "refractory", "relapsed_and_refractory", "newly_diagnosed"),
+            one("Relapsed", "r/r"),
+            6,
+        ),
+        "disease_state_after_line": cell(one("1", "2"), one("0", "x"), 6),
         "disease_response_date": date["near"],
         "disease_response_assessed_by": cell(ASSESSED_BY),
         "disease_response_after_line": cell(one("1", "2", "3", "4"), one("0", "x")),
@@ -901,6 +953,8 @@ def _strategies(as_of: dt.date, dirty: bool) -> dict[str, st.SearchStrategy[str]
         "tx_best_response": cell(RESPONSES, empty=6),
         "tx_response_assessed_by": cell(ASSESSED_BY, empty=8),
         "tx_outcome": cell(OUTCOMES, one("failed", "Refractory")),
+        "tx_ti_reached": cell(BOOLS, BAD_BOOLS, empty=8),
+        "tx_ti_at_end": cell(BOOLS, BAD_BOOLS, empty=8),
         # procedures
         "proc_type": cell(
             one("allogeneic SCT", "autologous SCT", "allo-HSCT", "biopsy"), empty=required
@@ -946,6 +1000,7 @@ def _strategies(as_of: dt.date, dirty: bool) -> dict[str, st.SearchStrategy[str]
             empty=required,
         ),
         "hs_reaction": cell(one("rash", "anaphylaxis")),
+        "hs_date": date["near"],
         # attestations
         "att_trial": cell(
             weighted(
@@ -965,6 +1020,7 @@ def _strategies(as_of: dt.date, dirty: bool) -> dict[str, st.SearchStrategy[str]
     marker = weighted(
         (6, st.just("")),
         (2, one("none", "None", "NONE")),
+        (2, one("partial", "Partial")),
         (bad_weight, one("nothing", "no", "n/a")),
     )
     for g in GROUPS:

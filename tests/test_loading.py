@@ -305,7 +305,7 @@ def test_json_patient_file_loads(tmp_path: Path) -> None:
     assert patient.pregnant is False
     assert patient.ecog is not None and patient.ecog.value == 1
     assert patient.labs is not None and patient.labs[0].value == 1.1
-    assert patient.therapies is not None and str(patient.therapies[0].end) == "2025-06-30"
+    assert patient.therapies is not None and str(patient.therapies.items[0].end) == "2025-06-30"
 
 
 def test_json_patient_with_byte_order_mark_loads(tmp_path: Path) -> None:

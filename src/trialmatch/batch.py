@@ -214,7 +214,7 @@ def screen_reference(
         if isinstance(row, str):
             batch += [Record(number, "", t.trial.id, "error", (), (), 0, row) for t in trials]
         else:
-            patient = row_to_patient(header, row, number)
+            patient = row_to_patient(header, row, number, as_of)
             batch += _reference_records(trials, patient, number, _raw_id(row), as_of, vocab)
         if len(batch) >= batch_size * max(1, len(trials)):
             yield records_frame(batch)
@@ -463,7 +463,7 @@ def _columnar_batch(box: list[Any], numbers: list[int], run: _Columnar) -> Any:
         records: list[Record] = []
         for i, row in zip(bad_idx, raw[bad_idx].to_dicts(), strict=True):
             cells = {k: (v if v is not None else "") for k, v in row.items()}
-            patient = row_to_patient(header, cells, numbers[i])
+            patient = row_to_patient(header, cells, numbers[i], as_of)
             records += _reference_records(trials, patient, numbers[i], _raw_id(cells), as_of, vocab)
         frames.append(
             records_frame(records).with_columns(
@@ -602,8 +602,8 @@ _NEEDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "risk_score": ((), ("diagnoses",)),
     "ecog": (("ecog", "ecog_date"), ()),
     "lab": ((), ()),
-    "prior_therapy": ((), ("therapies",)),
-    "prior_therapy_except": ((), ("therapies",)),
+    "prior_therapy": ((), ("therapies", "diagnoses")),
+    "prior_therapy_except": ((), ("therapies", "diagnoses")),
     "cumulative_exposure": ((), ("therapies",)),
     "response": (
         (
@@ -613,6 +613,15 @@ _NEEDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "disease_response_after_line",
         ),
         ("therapies",),
+    ),
+    "disease_state": (
+        (
+            "disease_response",
+            "disease_response_date",
+            "disease_state",
+            "disease_state_after_line",
+        ),
+        ("diagnoses",),
     ),
     "prior_malignancy": ((), ("prior_malignancies",)),
     "condition": ((), ("conditions",)),
@@ -658,6 +667,8 @@ def needed_columns(trials: Sequence[LoadedTrial], vocab: Vocabulary | None = Non
         lists.update(groups)
         if name == "lab":
             args = getattr(node, name)
+            if args.condition_settles is not None:
+                lists.add("conditions")
             lab_id = vocab.lab_id(args.analyte) or args.analyte
             wanted = [lab_id]
             if lab_id == "creatinine_clearance" and args.derive:

@@ -117,7 +117,7 @@ def check(
     if fmt not in FORMATS:
         raise _fail(f"--format {fmt!r} is not allowed (allowed: {', '.join(FORMATS)})")
     day = _as_of(as_of)
-    p = load_patient(patient)
+    p = load_patient(patient, day)
     trials = _catalogue(criteria, trial)
     results = screen_patient(trials, p, day)
     report = CheckReport(p.id, day, __version__, results, data_to_collect(results))
@@ -141,8 +141,11 @@ def validate(
             show_default=False,
         ),
     ] = None,
+    as_of: AsOf = None,
 ) -> None:
     """Check criteria and patient files; report every problem with file:line:column.
+    Patient files are also checked against the screening date (a birth date after it, or
+    more than 130 years before it, is an error).
 
     Example: trialmatch validate criteria/ examples/patients/
     """
@@ -153,7 +156,7 @@ def validate(
         from trialmatch.criteria import catalogue_dir
 
         targets = [catalogue_dir()]
-    report = validate_paths(targets)
+    report = validate_paths(targets, as_of=_as_of(as_of))
     for line in report.ok:
         typer.echo(f"ok: {line}")
     for w in report.warnings:

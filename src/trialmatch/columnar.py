@@ -28,12 +28,14 @@ from trialmatch.csvlayout import (
     GROUPS,
     LAB_COLS,
     LIST_SEP,
+    MARKERS,
     NONE_MARKER,
+    PARTIAL_MARKER,
     Col,
     Group,
     Header,
 )
-from trialmatch.patient import TherapyOutcome
+from trialmatch.patient import MAX_AGE, NO_RESPONSE_OUTCOMES, TherapyOutcome
 from trialmatch.vocab import Vocabulary, normalise
 
 NOT_MET, MET, UNKNOWN, REVIEW = 0, 1, 2, 3
@@ -126,8 +128,9 @@ def _lab_col(part: str) -> Col:
     return next(c for c in LAB_COLS if c.field == part)
 
 
-def typing_exprs(header: Header) -> Typing:
-    """The expressions of :func:`type_batch` for a header (built once per run)."""
+def typing_exprs(header: Header, as_of: dt.date | None = None) -> Typing:
+    """The expressions of :func:`type_batch` for a header (built once per run); with
+    ``as_of``, rows with values impossible on that screening date are flagged too."""
     values: list[pl.Expr] = []
     exprs: list[pl.Expr] = []
     bad: list[pl.Expr] = []
@@ -148,14 +151,15 @@ def typing_exprs(header: Header) -> Typing:
         if group.marker in header.markers:
             m = pl.col(group.marker)
             exprs.append(m)
-            bad.append(m.is_not_null() & (m != NONE_MARKER))
+            bad.append(m.is_not_null() & ~m.is_in(list(MARKERS)))
         for cols in header.slots.get(group.marker, {}).values():
             for col in group.cols:
                 if col.suffix in cols:
                     add(cols[col.suffix], col)
     flags = [f.fill_null(True) for f in bad]
     cells = pl.any_horizontal(flags) if flags else pl.lit(False)
-    return Typing(values, exprs, cells.alias("__cells"), _model_rules(header).fill_null(True))
+    rules = _model_rules(header, as_of).fill_null(True)
+    return Typing(values, exprs, cells.alias("__cells"), rules)
 
 
 def type_batch(
@@ -198,21 +202,49 @@ def _sc(header: Header, group: Group, k: int, suffix: str) -> pl.Expr:
     return pl.col(name) if name else pl.lit(None, dtype=_KIND_DTYPE[col.kind])
 
 
-def _model_rules(header: Header) -> pl.Expr:
-    """Rows breaking a rule of the patient model that single cells cannot show."""
+def _oldest_birth(as_of: dt.date) -> dt.date:
+    """The latest birth date giving an age over 130 on ``as_of`` (as :func:`P.age_on`)."""
+    year = as_of.year - MAX_AGE - 1
+    if year < 1:
+        return dt.date.min
+    try:
+        return as_of.replace(year=year)
+    except ValueError:  # 29 February
+        return dt.date(year, 2, 28)
+
+
+def _model_rules(header: Header, as_of: dt.date | None = None) -> pl.Expr:
+    """Rows breaking a rule of the patient model that single cells cannot show (and, with
+    ``as_of``, values impossible on the screening date: a birth date after it or more than
+    130 years before it)."""
     c = partial(_c, header)
-    rules: list[pl.Expr] = [
+    rules: list[pl.Expr] = []
+    if as_of is not None:
+        born = c("birth_date", "date")
+        oldest = _oldest_birth(as_of)
+        rules.append(born > pl.lit(as_of, dtype=pl.Date))
+        rules.append(born <= pl.lit(oldest, dtype=pl.Date))
+    rules += [
         c("id").is_null(),
         c("age", "int").is_not_null() & ((c("age", "int") < 0) | (c("age", "int") > 130)),
         c("ecog", "int").is_not_null() & ((c("ecog", "int") < 0) | (c("ecog", "int") > 5)),
         c("ecog", "int").is_null() & c("ecog_date", "date").is_not_null(),
         c("disease_response").is_null()
+        & c("disease_state").is_null()
         & pl.any_horizontal(
             c("disease_response_date", "date").is_not_null(),
             c("disease_response_assessed_by").is_not_null(),
             c("disease_response_after_line", "int").is_not_null(),
+            c("disease_state_after_line", "int").is_not_null(),
         ),
+        c("disease_response").is_null()
+        & pl.any_horizontal(
+            c("disease_response_assessed_by").is_not_null(),
+            c("disease_response_after_line", "int").is_not_null(),
+        ),
+        c("disease_state").is_null() & c("disease_state_after_line", "int").is_not_null(),
         c("disease_response_after_line", "int") < 1,
+        c("disease_state_after_line", "int") < 1,
         pl.any_horizontal(
             c("donor_relation").is_not_null(),
             c("donor_hla_match").is_not_null(),
@@ -230,6 +262,9 @@ def _model_rules(header: Header) -> pl.Expr:
             rules.append(value.is_null() & pl.any_horizontal(details))
         unit = pl.col(cols["unit"]) if "unit" in cols else pl.lit(None, dtype=pl.Utf8)
         rules.append(value.is_not_null() & unit.is_null())
+        rules.append(value < 0)
+        if "uln" in cols:
+            rules.append(pl.col(cols["uln"]) <= 0)
         del lab_id
     required = {
         "diagnoses": None,
@@ -253,7 +288,9 @@ def _model_rules(header: Header) -> pl.Expr:
             if ks
             else pl.lit(False)
         )
-        rules.append(marker.is_not_null() & any_item)
+        rules.append((marker == NONE_MARKER) & any_item)
+        if group.marker == "diagnoses":
+            rules.append(marker == PARTIAL_MARKER)
         for k in ks:
             present = _slot_present(header, group, k)
             s = partial(_sc, header, group, k)
@@ -276,6 +313,9 @@ def _model_rules(header: Header) -> pl.Expr:
                 rules.append((s("end") < s("start")).fill_null(False))
                 rules.append((s("line") < 1).fill_null(False))
                 rules.append((s("cycles") < 0).fill_null(False))
+                rules.append(s("ti_at_end").eq(True) & s("ti_reached").eq(False))
+                ongoing = s("ongoing").eq(True) | s("outcome").eq(TherapyOutcome.ongoing.value)
+                rules.append(s("ti_at_end").is_not_null() & s("end").is_null() & ongoing)
     return pl.any_horizontal([r.fill_null(False) for r in rules])
 
 
@@ -346,7 +386,13 @@ class Plan:
             )
             items = [_slot_present(header, group, k) for k in ks]
             self._flags.append(pl.any_horizontal([marker, *items]).alias(f"__r_{group.prefix}"))
-        self.typing = typing_exprs(header)
+            partial_list = (
+                (pl.col(group.marker) == PARTIAL_MARKER).fill_null(False)
+                if group.marker in header.markers
+                else pl.lit(False)
+            )
+            self._flags.append(partial_list.alias(f"__q_{group.prefix}"))
+        self.typing = typing_exprs(header, as_of)
         self._criteria: list[_Criterion] = []
         for trial in trials:
             for kind, criterion in trial.criteria:
@@ -475,9 +521,19 @@ class Plan:
         """Whether the list is recorded at all (marker 'none', or any item; precomputed)."""
         return pl.col(f"__r_{self.group(marker).prefix}")
 
+    def partial(self, marker: str) -> pl.Expr:
+        """Whether the list is known only in part (marker 'partial'; precomputed)."""
+        return pl.col(f"__q_{self.group(marker).prefix}")
+
+    def later(self, date: pl.Expr) -> pl.Expr:
+        """Whether a date lies after the screening date (false when null)."""
+        return (date > self.day).fill_null(False)
+
     def mapped(self, key: pl.Expr, fn: Callable[[Any], Any], dtype: Any) -> pl.Expr:
         """A column holding ``fn`` of ``key``: per batch, ``fn`` is called only for distinct
-        values not seen earlier in the run, and the answers are mapped back."""
+        values not seen earlier in the run, and the answers are mapped back. ``key`` may read
+        typed columns and the slot flags (:meth:`present`, :meth:`recorded`, :meth:`partial`),
+        never a shared column (keys are computed first)."""
         cache_key = str(key)
         if cache_key not in self._keys:
             self._keys[cache_key] = (f"__key{len(self._keys)}", key)
@@ -546,14 +602,21 @@ def _all(exprs: Sequence[pl.Expr]) -> pl.Expr:
     return pl.all_horizontal([e.fill_null(False) for e in exprs]) if exprs else pl.lit(True)
 
 
-def _combine_items(recorded: pl.Expr, met: Sequence[pl.Expr], open_: Sequence[pl.Expr]) -> pl.Expr:
-    """List semantics: not recorded -> unknown; any item met -> met; any open -> unknown."""
+def _combine_items(
+    recorded: pl.Expr,
+    met: Sequence[pl.Expr],
+    open_: Sequence[pl.Expr],
+    partial_list: pl.Expr | None = None,
+) -> pl.Expr:
+    """List semantics: not recorded -> unknown; any item met -> met; any open -> unknown; a
+    list known only in part (``partial_list``) -> unknown; otherwise not met."""
+    undecided = _any(open_) if partial_list is None else _any(open_) | partial_list
     return (
         pl.when(~recorded)
         .then(lit(UNKNOWN))
         .when(_any(met))
         .then(lit(MET))
-        .when(_any(open_))
+        .when(undecided)
         .then(lit(UNKNOWN))
         .otherwise(lit(NOT_MET))
     )
@@ -738,6 +801,26 @@ def _lab_rule(args: P.LabArgs, b: Plan) -> pl.Expr:
     else:
         absent = lit(UNKNOWN)
     stale = _stale(date, args.max_age_days, b)
+    result = _lab_code(args, b, usable, value, unit, uln, stale, absent, lab_id)
+    settling = args.settling_condition()
+    if settling is None or args.condition_settles is None:
+        return result
+    found = b.shared(("settles", settling.model_dump_json()), partial(_condition, settling, b))
+    verdict = lit(MET if args.condition_settles.verdict == "met" else NOT_MET)
+    return pl.when((result == UNKNOWN) & (found == MET)).then(verdict).otherwise(result)
+
+
+def _lab_code(
+    args: P.LabArgs,
+    b: Plan,
+    usable: pl.Expr,
+    value: pl.Expr,
+    unit: pl.Expr,
+    uln: pl.Expr,
+    stale: pl.Expr,
+    absent: pl.Expr,
+    lab_id: str,
+) -> pl.Expr:
     if args.relative_to == "uln":
         ratio = value / uln
         decided = (
@@ -792,6 +875,14 @@ def _cockcroft_gault(args: P.LabArgs, b: Plan) -> pl.Expr:
 # Diagnoses
 
 
+def _dx_now(b: Plan, k: int) -> pl.Expr:
+    """Diagnosis slot k holds a diagnosis made by the screening date (or undated)."""
+    return b.shared(
+        ("dx", "now", k),
+        lambda: b.present("diagnoses", k) & ~b.later(b.s("diagnoses", k, "date")),
+    )
+
+
 @compiles("diagnosis")
 def _diagnosis(args: P.DiagnosisArgs, b: Plan) -> pl.Expr:
     vocab = b.vocab
@@ -817,7 +908,7 @@ def _diagnosis(args: P.DiagnosisArgs, b: Plan) -> pl.Expr:
         cat = b.mapped(
             _key(s("condition"), s("code"), s("subtype"), s("classification")), category, CODE
         )
-        present = b.present("diagnoses", k)
+        present = _dx_now(b, k)
         met.append(present & (cat == MET))
         open_.append(present & (cat == UNKNOWN))
     return _combine_items(b.recorded("diagnoses"), met, open_)
@@ -832,8 +923,9 @@ def _finding(args: P.FindingArgs, b: Plan) -> pl.Expr:
 
     present, absent = [], []
     for k in b.ks("diagnoses"):
-        present.append(b.mapped(b.s("diagnoses", k, "findings"), has, pl.Boolean))
-        absent.append(b.mapped(b.s("diagnoses", k, "findings_absent"), has, pl.Boolean))
+        now = _dx_now(b, k)
+        present.append(now & b.mapped(b.s("diagnoses", k, "findings"), has, pl.Boolean))
+        absent.append(now & b.mapped(b.s("diagnoses", k, "findings_absent"), has, pl.Boolean))
     return (
         pl.when(_any(present))
         .then(lit(MET))
@@ -850,7 +942,7 @@ def _risk_score(args: P.RiskScoreArgs, b: Plan) -> pl.Expr:
     dated: list[tuple[pl.Expr, pl.Expr, pl.Expr]] = []
     undated: list[tuple[pl.Expr, pl.Expr]] = []
     for k in b.ks("diagnoses"):
-        sys_k = b.mapped(
+        sys_k = _dx_now(b, k) & b.mapped(
             b.s("diagnoses", k, "risk_system"), lambda v: normalise(v) == system, pl.Boolean
         ).fill_null(False)
         cat_k = b.mapped(
@@ -878,6 +970,7 @@ def _risk_score(args: P.RiskScoreArgs, b: Plan) -> pl.Expr:
 def _condition(args: P.ConditionArgs, b: Plan) -> pl.Expr:
     vocab = b.vocab
     targets = [vocab.condition_id(c) or c for c in args.any_of]
+    every_status = set(args.status_in) >= set(P._ANY_PRESENT)
 
     def kind(name: str) -> int:
         cid = vocab.condition_id(name)
@@ -885,17 +978,39 @@ def _condition(args: P.ConditionArgs, b: Plan) -> pl.Expr:
             return UNKNOWN
         return MET if any(vocab.condition_is_a(cid, t) for t in targets) else NOT_MET
 
+    def relation(target: str, name: str) -> int:  # 1: the target, 2: broader than it, 0: other
+        cid = vocab.condition_id(name)
+        if cid is None or not vocab.condition_is_a(target, cid):
+            return 0
+        return 1 if cid == target else 2
+
     met, open_ = [], []
+    settled: dict[str, list[pl.Expr]] = {t: [] for t in targets}
     for k in b.ks("conditions"):
-        cat = b.mapped(b.s("conditions", k, "name"), kind, CODE)
-        status = b.shared(  # the model's default
-            ("condition", "status", k),
-            partial(b.s("conditions", k, "status").fill_null, "active"),
+        name = b.s("conditions", k, "name")
+        cat = b.mapped(name, kind, CODE)
+        status = b.s("conditions", k, "status")
+        since = b.s("conditions", k, "since")
+        present = b.shared(
+            ("condition", "now", k), partial(b.present("conditions", k).__and__, ~b.later(since))
         )
-        present = b.present("conditions", k)
-        met.append(present & (cat == MET) & status.is_in(list(args.status_in)))
-        open_.append(present & ((cat == UNKNOWN) | ((cat == MET) & (status == "unknown"))))
-    return _combine_items(b.recorded("conditions"), met, open_)
+        no_status = status.is_null()
+        accepted = status.is_in(list(args.status_in)).fill_null(False)
+        if every_status:
+            accepted = accepted | no_status
+        met.append(present & (cat == MET) & accepted)
+        unsure = (status == "unknown").fill_null(False)
+        if not every_status:
+            unsure = unsure | no_status
+        open_.append(present & ((cat == UNKNOWN) | ((cat == MET) & unsure)))
+        for t in targets:
+            rel = b.mapped(name, partial(relation, t), CODE)
+            decided = status.is_not_null() & (status != "unknown") & ~accepted
+            settled[t].append(
+                present & (((rel == 1) & decided) | ((rel >= 1) & (status == "absent")))
+            )
+    open_list = b.partial("conditions") & ~_all([_any(v) for v in settled.values()])
+    return _combine_items(b.recorded("conditions"), met, open_, open_list)
 
 
 def _malignancy_items(args: P.PriorMalignancyArgs, b: Plan, k: int) -> tuple[pl.Expr, pl.Expr]:
@@ -922,13 +1037,16 @@ def _malignancy_items(args: P.PriorMalignancyArgs, b: Plan, k: int) -> tuple[pl.
         return b.shared(key, lambda: (b.day < clears_on(event)).fill_null(False))
 
     if args.measure == "disease_free":
+        # Inside the window: recent whatever the intent; past it, intent decides (if asked).
         dfs = s("disease_free_since")
         not_curative = pl.lit(args.require_curative_intent) & curative.eq(False)
         recent_now = not_curative.fill_null(False) | (
             dfs.is_null() & s("in_remission").eq(False).fill_null(False)
         )
-        open_here = dfs.is_null() | (pl.lit(args.require_curative_intent) & curative.is_null())
-        return recent_now | (~open_here & within(dfs)), ~recent_now & open_here
+        inside = dfs.is_not_null() & within(dfs)
+        intent_open = pl.lit(args.require_curative_intent) & curative.is_null()
+        open_here = dfs.is_null() | (dfs.is_not_null() & ~inside & intent_open)
+        return recent_now | inside, ~recent_now & open_here
     dx, tr = s("diagnosed"), s("last_treatment")
     no_dates = dx.is_null() & tr.is_null()
     event = pl.when(tr.is_null()).then(dx).otherwise(pl.max_horizontal(dx, tr))
@@ -952,7 +1070,7 @@ def _prior_malignancy(args: P.PriorMalignancyArgs, b: Plan) -> pl.Expr:
     met, open_ = [], []
     for k in b.ks("prior_malignancies"):
         s = partial(b.s, "prior_malignancies", k)
-        present = b.present("prior_malignancies", k)
+        present = b.present("prior_malignancies", k) & ~b.later(s("diagnosed"))
         exc = b.mapped(s("condition"), exception, CODE)
         curative = s("curative_intent")
         # Exception handling, as in the reference: unresolved -> open; excepted -> clear
@@ -967,7 +1085,9 @@ def _prior_malignancy(args: P.PriorMalignancyArgs, b: Plan) -> pl.Expr:
         decided_by_exception = exc_open.fill_null(False) | exc_clear.fill_null(False)
         met.append(present & ~decided_by_exception & item_met)
         open_.append(present & (exc_open.fill_null(False) | (~decided_by_exception & item_open)))
-    return _combine_items(b.recorded("prior_malignancies"), met, open_)
+    return _combine_items(
+        b.recorded("prior_malignancies"), met, open_, b.partial("prior_malignancies")
+    )
 
 
 @compiles("hypersensitivity")
@@ -984,10 +1104,13 @@ def _hypersensitivity(args: P.HypersensitivityArgs, b: Plan) -> pl.Expr:
     met, open_ = [], []
     for k in b.ks("hypersensitivities"):
         cat = b.mapped(b.s("hypersensitivities", k, "agent"), kind, CODE)
-        present = b.present("hypersensitivities", k)
+        seen_on = b.s("hypersensitivities", k, "date")
+        present = b.present("hypersensitivities", k) & ~b.later(seen_on)
         met.append(present & (cat == MET))
         open_.append(present & (cat == UNKNOWN))
-    return _combine_items(b.recorded("hypersensitivities"), met, open_)
+    return _combine_items(
+        b.recorded("hypersensitivities"), met, open_, b.partial("hypersensitivities")
+    )
 
 
 @compiles("donor")
@@ -1028,7 +1151,7 @@ def _procedure(args: P.ProcedureArgs, b: Plan) -> pl.Expr:
             open_.append(counts & s("conditioning").is_null())
         else:
             met.append(counts)
-    return _combine_items(b.recorded("procedures"), met, open_)
+    return _combine_items(b.recorded("procedures"), met, open_, b.partial("procedures"))
 
 
 # ------------------------------------------------------------------------------------------
@@ -1039,42 +1162,75 @@ def _drug_key(b: Plan, k: int) -> pl.Expr:
     return _key(b.s("therapies", k, "drugs"), b.s("therapies", k, "regimen"))
 
 
-def _therapy_terms(key: str) -> list[str]:
-    drugs, regimen = _split(key, 2)
-    return [*_items(drugs), *([regimen] if regimen else [])]
-
-
 def _known_and_unresolved(vocab: Vocabulary, key: str) -> tuple[frozenset[str], bool]:
-    known: set[str] = set()
-    unresolved = False
-    for term in _therapy_terms(key):
-        ids = vocab.drug_ids(term)
-        if ids is None:
-            unresolved = True
-        else:
-            known |= ids
-    return frozenset(known), unresolved
+    drugs, regimen = _split(key, 2)
+    known, unresolved = P.therapy_terms(vocab, _items(drugs), regimen)
+    return known, bool(unresolved)
+
+
+def _dx_key(b: Plan) -> pl.Expr:
+    """A key over the (condition, code, subtype) of every diagnosis made by the screening
+    date (other slots as nulls): what decides the patient's only diagnosis."""
+    parts: list[pl.Expr] = []
+    for k in b.ks("diagnoses"):
+        # Keys are computed before shared columns: use the slot flag, not _dx_now's column.
+        now = b.present("diagnoses", k) & ~b.later(b.s("diagnoses", k, "date"))
+        for suffix in ("condition", "code", "subtype"):
+            parts.append(pl.when(now).then(b.s("diagnoses", k, suffix)))
+    return _key(*parts) if parts else pl.lit("", dtype=pl.Utf8)
+
+
+def _relation_code(vocab: Vocabulary, cid: str | None, target: str) -> int:
+    """MET: ``cid`` is the target or a subtype; NOT_MET: another condition; UNKNOWN: not
+    resolved, or broader than the target (a lymphoma may be a T-cell lymphoma)."""
+    if cid is None:
+        return UNKNOWN
+    if vocab.condition_is_a(cid, target):
+        return MET
+    return UNKNOWN if vocab.condition_is_a(target, cid) else NOT_MET
+
+
+def _only_diagnosis_is(b: Plan, target: str) -> pl.Expr:
+    """Int8 per row: the patient's only diagnosis is ``target`` or a subtype (MET), is another
+    condition (NOT_MET), or there is no single diagnosis (UNKNOWN), as
+    :func:`predicates.only_diagnosis`."""
+    vocab = b.vocab
+    n = len(b.ks("diagnoses"))
+
+    def kind(key: str) -> int:
+        parts = _split(key, 3 * n)
+        triples = [
+            (parts[i], parts[i + 1], parts[i + 2])
+            for i in range(0, len(parts), 3)
+            if any(x is not None for x in parts[i : i + 3])
+        ]
+        cid, _ = P.only_condition(vocab, triples)
+        return _relation_code(vocab, cid, target)
+
+    if n == 0:
+        return lit(UNKNOWN)
+    return b.shared(("dx", "only", target), lambda: b.mapped(_dx_key(b), kind, CODE))
 
 
 def _applies(b: Plan, k: int, condition: str | None) -> pl.Expr:
-    """Int8: 1 the therapy was for the condition, 0 not, 2 indication not in the vocabulary."""
+    """Int8: 1 the therapy was for the condition, 0 not, 2 cannot tell (indication not in the
+    vocabulary; or no indication and no single diagnosis to take it from)."""
     if condition is None:
         return lit(MET)
     vocab = b.vocab
     target = vocab.condition_id(condition) or condition
 
     def kind(indication: str) -> int:
-        cid = vocab.condition_id(indication)
-        if cid is None:
-            return UNKNOWN
-        return MET if vocab.condition_is_a(cid, target) else NOT_MET
+        return _relation_code(vocab, vocab.condition_id(indication), target)
 
     indication = b.s("therapies", k, "indication")
     return b.shared(
         ("therapy", "applies", target, k),
-        lambda: pl.when(indication.is_null())
-        .then(lit(MET))
-        .otherwise(b.mapped(indication, kind, CODE)),
+        lambda: (
+            pl.when(indication.is_null())
+            .then(_only_diagnosis_is(b, target))
+            .otherwise(b.mapped(indication, kind, CODE))
+        ),
     )
 
 
@@ -1083,6 +1239,53 @@ def _started(b: Plan, k: int) -> pl.Expr:
     screening date, or undated)."""
     future = (b.s("therapies", k, "start") > b.day).fill_null(False)
     return b.shared(("therapy", "started", k), partial(b.present("therapies", k).__and__, ~future))
+
+
+def _running(b: Plan, k: int) -> pl.Expr:
+    """The course was running on the screening date: recorded as ongoing (no end), or ending
+    after the screening date (:meth:`predicates.Context.running`)."""
+    s = partial(b.s, "therapies", k)
+
+    def build() -> pl.Expr:
+        ongoing = s("ongoing").eq(True).fill_null(False) | (
+            s("outcome") == TherapyOutcome.ongoing.value
+        ).fill_null(False)
+        return (s("end").is_null() & ongoing) | b.later(s("end"))
+
+    return b.shared(("therapy", "running", k), build)
+
+
+def _outcome(b: Plan, k: int) -> pl.Expr:
+    """The outcome as known on the screening date (ongoing for a course ending after it)."""
+    s = partial(b.s, "therapies", k)
+    return b.shared(
+        ("therapy", "outcome", k),
+        lambda: (
+            pl.when(b.later(s("end")))
+            .then(pl.lit(TherapyOutcome.ongoing.value))
+            .otherwise(s("outcome"))
+        ),
+    )
+
+
+def _setting_code(wanted: Sequence[Any], setting: pl.Expr, line: pl.Expr) -> pl.Expr:
+    """Int8 as :func:`predicates.setting_matches`: the recorded setting, else the line."""
+    wanted = list(wanted)
+    on_line_1 = P.setting_matches(None, 1, wanted)
+    on_later = P.setting_matches(None, 2, wanted)
+
+    def code(v: bool | None) -> pl.Expr:
+        return lit(UNKNOWN if v is None else (MET if v else NOT_MET))
+
+    return (
+        pl.when(setting.is_not_null())
+        .then(_tri(setting.is_in([x.value for x in wanted])))
+        .when(line == 1)
+        .then(code(on_line_1))
+        .when(line.is_not_null())
+        .then(code(on_later))
+        .otherwise(lit(UNKNOWN))
+    )
 
 
 @compiles("prior_therapy")
@@ -1108,14 +1311,16 @@ def _prior_therapy(args: P.PriorTherapyArgs, b: Plan) -> pl.Expr:
         ok = (match == MET) & (applies == MET)
         opens.append((match == MET) & (applies == UNKNOWN))
         if args.setting_in is not None:
-            opens.append(ok & s("setting").is_null())
-            ok = ok & s("setting").is_in([x.value for x in args.setting_in]).fill_null(False)
+            fits = _setting_code(args.setting_in, s("setting"), s("line"))
+            opens.append(ok & (fits == UNKNOWN))
+            ok = ok & (fits == MET)
         if args.outcome_in is not None:
-            opens.append(ok & s("outcome").is_null())
-            ok = ok & s("outcome").is_in([x.value for x in args.outcome_in]).fill_null(False)
+            outcome = _outcome(b, k)
+            opens.append(ok & outcome.is_null())
+            ok = ok & outcome.is_in([x.value for x in args.outcome_in]).fill_null(False)
         met.append(live & ok)
         open_.append(live & _any(opens))
-    return _combine_items(b.recorded("therapies"), met, open_)
+    return _combine_items(b.recorded("therapies"), met, open_, b.partial("therapies"))
 
 
 @compiles("prior_therapy_except")
@@ -1145,7 +1350,7 @@ def _therapy_except(args: P.TherapyExceptArgs, b: Plan) -> pl.Expr:
         outside = b.mapped(_drug_key(b, k), kind, CODE)
         met.append(live & (outside == MET) & (applies == MET))
         open_.append(live & ((outside == UNKNOWN) | ((outside == MET) & (applies == UNKNOWN))))
-    return _combine_items(b.recorded("therapies"), met, open_)
+    return _combine_items(b.recorded("therapies"), met, open_, b.partial("therapies"))
 
 
 def _add_months(day: pl.Expr, months: pl.Expr) -> pl.Expr:
@@ -1242,8 +1447,9 @@ def _exposure_amount(drug: str, unit: str, b: Plan) -> tuple[pl.Expr, pl.Expr]:
         problems.append(present & (has == UNKNOWN))
         counted = present & (has == MET) & _started(b, k)
         if unit == "cycles":
-            problems.append(counted & s("cycles").is_null())
-            cycles_total.append(pl.when(counted).then(s("cycles")).otherwise(0))
+            after = b.later(s("end"))
+            problems.append(counted & (s("cycles").is_null() | after))
+            cycles_total.append(pl.when(counted & ~after).then(s("cycles")).otherwise(0))
             continue
         ongoing = s("ongoing").eq(True).fill_null(False) | (
             s("outcome") == TherapyOutcome.ongoing.value
@@ -1252,6 +1458,7 @@ def _exposure_amount(drug: str, unit: str, b: Plan) -> tuple[pl.Expr, pl.Expr]:
         ok = (counted & s("start").is_not_null() & end.is_not_null()).fill_null(False)
         problems.append(counted & ~ok)
         spans.append((ok, s("start"), pl.min_horizontal(end, b.day)))
+    problems.append(b.partial("therapies"))  # the recorded courses are a lower bound
     name = f"__exp{len(b._exposure)}"
     problem = _any(problems).alias(name + "p")
     if unit == "cycles":
@@ -1328,61 +1535,111 @@ def _span_totals(
     return pl.Series(values, dtype=pl.Float64)
 
 
-def _response_prior(b: Plan, k: int) -> pl.Expr:
-    """Whether therapy slot k came before the disease response (undated counts as before)."""
+def _status_usable(b: Plan) -> pl.Expr:
+    """A disease status with a response, not dated after the screening date."""
     date = b.c("disease_response_date", "date")
-    before = pl.when(date.is_null()).then(b.day).otherwise(date)
-    start = b.s("therapies", k, "start")
+    return b.c("disease_response").is_not_null() & ~b.later(date)
+
+
+def _chosen(b: Plan, variant: str) -> list[pl.Expr]:
+    """Per therapy slot, whether it is the course an assessment followed, as
+    :func:`predicates.course_before`: ``variant`` "status" uses the disease status date (the
+    screening date when undated), "now" the screening date. Several candidates with one
+    undated: none is chosen (the order is unknown)."""
+    ks = b.ks("therapies")
+    if not ks:
+        return []
+
+    def before() -> pl.Expr:
+        if variant == "now":
+            return b.day
+        date = b.c("disease_response_date", "date")
+        return pl.when(date.is_null()).then(b.day).otherwise(date)
+
+    starts = {k: b.s("therapies", k, "start") for k in ks}
+
+    def candidate(k: int) -> pl.Expr:
+        return b.present("therapies", k) & (starts[k].is_null() | (starts[k] <= before()))
+
+    cand = {k: b.shared(("course", variant, "cand", k), partial(candidate, k)) for k in ks}
+
+    def count() -> pl.Expr:
+        return pl.sum_horizontal([cand[k].cast(pl.Int32) for k in ks])
+
+    n = b.shared(("course", variant, "n"), count)
+    undated = b.shared(
+        ("course", variant, "undated"), lambda: _any([cand[k] & starts[k].is_null() for k in ks])
+    )
+    best = b.shared(
+        ("course", variant, "best"),
+        lambda: pl.max_horizontal([pl.when(cand[k]).then(starts[k]) for k in ks]),
+    )
+    usable_list = b.recorded("therapies") & ~b.partial("therapies")
+    out = []
+    for i, k in enumerate(ks):
+        tie_later = [cand[j] & (starts[j] == best) for j in ks[i + 1 :]]
+        latest = cand[k] & (starts[k] == best).fill_null(False) & ~_any(tie_later)
+        chosen = usable_list & (((n == 1) & cand[k]) | ((n > 1) & ~undated & latest))
+        out.append(b.shared(("course", variant, "chosen", k), partial(_same, chosen)))
+    return out
+
+
+def _same(expr: pl.Expr) -> pl.Expr:
+    return expr
+
+
+def _chosen_value(b: Plan, variant: str, what: str) -> pl.Expr:
+    """A column of the chosen course (``what``: a therapy column, or "outcome" as known on the
+    screening date); null when no course is chosen."""
+    chosen = _chosen(b, variant)
+    if not chosen:
+        return pl.lit(None, dtype={"line": pl.Int64, "end": pl.Date}.get(what, pl.Utf8))
+    ks = b.ks("therapies")
+
+    def value(k: int) -> pl.Expr:
+        return _outcome(b, k) if what == "outcome" else b.s("therapies", k, what)
+
     return b.shared(
-        ("response", "prior", k),
-        lambda: b.present("therapies", k) & (start.is_null() | (start <= before)),
+        ("course", variant, "value", what),
+        lambda: pl.coalesce([pl.when(c).then(value(k)) for c, k in zip(chosen, ks, strict=True)]),
     )
 
 
 def _response_line(b: Plan) -> pl.Expr:
-    """The line the response followed: as recorded, else the highest line of the prior
-    therapies when every one of them has a line; null when it cannot be told."""
+    """The line the response followed: as recorded, else :func:`predicates.line_before`."""
     ks = b.ks("therapies")
-    prior = {k: _response_prior(b, k) for k in ks}
+    date = b.c("disease_response_date", "date")
+    before = pl.when(date.is_null()).then(b.day).otherwise(date)
+    definite, ambiguous = {}, {}
+    for k in ks:
+        start = b.s("therapies", k, "start")
+        present = b.present("therapies", k)
+        definite[k] = present & (
+            (start.is_null() & date.is_null()) | (start.is_not_null() & (start <= before))
+        ).fill_null(False)
+        ambiguous[k] = present & start.is_null() & date.is_not_null()
     lines = {k: b.s("therapies", k, "line") for k in ks}
-    any_prior = _any(list(prior.values()))
-    all_lined = _all([~prior[k] | lines[k].is_not_null() for k in ks])
-    derived = (
-        pl.max_horizontal([pl.when(prior[k]).then(lines[k]) for k in ks])
-        if ks
-        else pl.lit(None, dtype=pl.Int64)
-    )
+    all_lined = _all([~(definite[k] | ambiguous[k]) | lines[k].is_not_null() for k in ks])
+    if ks:
+        derived = pl.max_horizontal([pl.when(definite[k]).then(lines[k]) for k in ks])
+        highest_undated = pl.max_horizontal([pl.when(ambiguous[k]).then(lines[k]) for k in ks])
+    else:
+        derived = highest_undated = pl.lit(None, dtype=pl.Int64)
     recorded = b.c("disease_response_after_line", "int")
+    usable = b.recorded("therapies") & ~b.partial("therapies")
+    order_known = highest_undated.is_null() | (highest_undated <= derived)
     return (
         pl.when(recorded.is_not_null())
         .then(recorded)
-        .when(b.recorded("therapies") & any_prior & all_lined)
+        .when(usable & _any(list(definite.values())) & all_lined & order_known.fill_null(False))
         .then(derived)
     )
 
 
-def _response_setting(b: Plan) -> pl.Expr:
-    """The setting of the latest dated prior therapy (the last slot among ties); null when
-    therapies are not recorded, none is dated, or that therapy has no setting."""
-    ks = b.ks("therapies")
-    if not ks:
-        return pl.lit(None, dtype=pl.Utf8)
-    dated = [
-        (
-            _response_prior(b, k) & b.s("therapies", k, "start").is_not_null(),
-            b.s("therapies", k, "start"),
-            b.s("therapies", k, "setting"),
-        )
-        for k in ks
-    ]
-    best_start = b.shared(
-        ("response", "best_start"),
-        lambda: pl.max_horizontal([pl.when(ok).then(st) for ok, st, _ in dated]),
-    )
-    best_setting = pl.coalesce(
-        [pl.when(ok & (st == best_start)).then(se) for ok, st, se in reversed(dated)]
-    )
-    return pl.when(b.recorded("therapies") & best_start.is_not_null()).then(best_setting)
+def _rank_code(args: P.ResponseArgs, ranks: Sequence[int]) -> int:
+    """MET if every rank qualifies, NOT_MET if none does, else UNKNOWN."""
+    oks = [P._rank_ok(args, r) for r in ranks]
+    return MET if all(oks) else (NOT_MET if not any(oks) else UNKNOWN)
 
 
 @compiles("response")
@@ -1403,12 +1660,13 @@ def _response(args: P.ResponseArgs, b: Plan) -> pl.Expr:
         missing.append(line.is_null())
         mismatch.append(line.is_not_null() & ~line.is_in(args.after_line_in).fill_null(False))
     if args.after_setting_in:
-        setting = b.shared(("response", "setting"), lambda: _response_setting(b))
-        missing.append(setting.is_null())
-        mismatch.append(
-            setting.is_not_null()
-            & ~setting.is_in([s.value for s in args.after_setting_in]).fill_null(False)
+        fits = _setting_code(
+            args.after_setting_in,
+            _chosen_value(b, "status", "setting"),
+            _chosen_value(b, "status", "line"),
         )
+        missing.append(fits == UNKNOWN)
+        mismatch.append(fits == NOT_MET)
     if args.assessed_by_in:
         methods = args.assessed_by_in
 
@@ -1418,12 +1676,8 @@ def _response(args: P.ResponseArgs, b: Plan) -> pl.Expr:
         assessed = b.c("disease_response_assessed_by")
         missing.append(assessed.is_null())
         mismatch.append(assessed.is_not_null() & ~b.mapped(assessed, by, pl.Boolean))
-    return (
-        pl.when(response.is_null())
-        .then(lit(UNKNOWN))
-        .when((date > b.day).fill_null(False))
-        .then(lit(UNKNOWN))
-        .when(rank == 0)
+    from_status = (
+        pl.when(rank == 0)
         .then(lit(UNKNOWN))
         .when(_stale(date, args.max_age_days, b))
         .then(lit(UNKNOWN))
@@ -1434,6 +1688,73 @@ def _response(args: P.ResponseArgs, b: Plan) -> pl.Expr:
         .when(_any(missing))
         .then(lit(UNKNOWN))
         .otherwise(lit(MET))
+    )
+    return (
+        pl.when(_status_usable(b))
+        .then(from_status)
+        .otherwise(
+            b.shared(("response", "course", args.model_dump_json()), partial(_from_course, args, b))
+        )
+    )
+
+
+def _from_course(args: P.ResponseArgs, b: Plan) -> pl.Expr:
+    """No usable disease status: what the latest course's outcome settles
+    (:func:`predicates._response_from_course`)."""
+    outcome = _chosen_value(b, "now", "outcome")
+    codes = {o.value: _rank_code(args, ranks) for o, ranks in P._OUTCOME_RANKS.items()}
+    code = pl.lit(None, dtype=CODE)
+    for value, c in codes.items():
+        code = pl.when(outcome == value).then(lit(c)).otherwise(code)
+    mismatch: list[pl.Expr] = []
+    missing: list[pl.Expr] = [code == UNKNOWN]
+    line = _chosen_value(b, "now", "line")
+    end = _chosen_value(b, "now", "end")
+    missing.append(_stale(end, args.max_age_days, b))
+    if args.after_line_in:
+        missing.append(line.is_null())
+        mismatch.append(line.is_not_null() & ~line.is_in(args.after_line_in).fill_null(False))
+    if args.after_setting_in:
+        fits = _setting_code(args.after_setting_in, _chosen_value(b, "now", "setting"), line)
+        missing.append(fits == UNKNOWN)
+        mismatch.append(fits == NOT_MET)
+    if args.assessed_by_in:
+        missing.append(pl.lit(True))
+    return (
+        pl.when(code.is_null())
+        .then(lit(UNKNOWN))
+        .when(code == NOT_MET)
+        .then(lit(NOT_MET))
+        .when(_any(mismatch))
+        .then(lit(NOT_MET))
+        .when(_any(missing))
+        .then(lit(UNKNOWN))
+        .otherwise(lit(MET))
+    )
+
+
+@compiles("disease_state")
+def _disease_state(args: P.DiseaseStateArgs, b: Plan) -> pl.Expr:
+    state, date = b.c("disease_state"), b.c("disease_response_date", "date")
+    listed = state.is_in([x.value for x in args.one_of]).fill_null(False)
+    if args.for_condition:
+        target = b.vocab.condition_id(args.for_condition) or args.for_condition
+        only = _only_diagnosis_is(b, target)
+        other_disease = only == NOT_MET
+        found = pl.when(only == MET).then(lit(MET)).otherwise(lit(UNKNOWN))
+    else:
+        other_disease = pl.lit(False)
+        found = lit(MET)
+    return (
+        pl.when(other_disease)
+        .then(lit(NOT_MET))
+        .when(b.later(date))
+        .then(lit(UNKNOWN))
+        .when(state.is_null())
+        .then(lit(UNKNOWN))
+        .when(listed)
+        .then(found)
+        .otherwise(lit(NOT_MET))
     )
 
 
@@ -1448,44 +1769,62 @@ def _transfusion(args: P.TransfusionArgs, b: Plan) -> pl.Expr:
             return MET
         return UNKNOWN if unresolved else NOT_MET
 
-    red = {"rbc", "red cells", "red blood cells"}
-
-    def live_period(p: int) -> pl.Expr:  # a red-cell transfusion period in slot p
+    def live_period(p: int) -> pl.Expr:  # a red-cell period in slot p, started by the date
         is_red = b.mapped(
             b.s("transfusions", p, "product").fill_null("RBC"),
-            lambda v: normalise(v) in red,
+            lambda v: normalise(v) in P._RED,
             pl.Boolean,
         ).fill_null(False)
-        return b.present("transfusions", p) & is_red
+        return b.present("transfusions", p) & is_red & ~b.later(b.s("transfusions", p, "start"))
 
-    def hit(k: int, p: int) -> pl.Expr:  # period p overlaps the moment asked of therapy k
+    def hit(k: int, p: int) -> pl.Expr:  # period p covers the moment asked of therapy k
         start, end = b.s("therapies", k, "start"), b.s("therapies", k, "end")
         live = b.shared(("transfusion", "red", p), lambda: live_period(p))
         p_start, p_end = b.s("transfusions", p, "start"), b.s("transfusions", p, "end")
         if args.when == "during":
-            until = pl.when(end.is_null()).then(b.day).otherwise(end)
+            stopped = end.is_not_null() & ~b.later(end)
+            until = pl.when(stopped).then(end).otherwise(b.day)
             found = live & (p_start <= until) & (p_end.is_null() | (p_end >= start))
         else:
             day = start - pl.duration(days=1) if args.when == "before_start" else end
             found = live & (p_start <= day) & (p_end.is_null() | (p_end >= day))
         return found.fill_null(False)
 
+    def own_record(k: int) -> pl.Expr:  # Int8 or null, as predicates._course_ti
+        s = partial(b.s, "therapies", k)
+        no_response = _outcome(b, k).is_in([o.value for o in NO_RESPONSE_OUTCOMES])
+        none = pl.lit(None, dtype=CODE)
+        if args.status != "independent" or args.when == "before_start":
+            return none
+        flag = s("ti_at_end") if args.when == "at_end" else s("ti_reached")
+        not_reached = s("ti_reached").eq(False).fill_null(False)
+        if args.when != "at_end":
+            not_reached = pl.lit(False)
+        return (
+            pl.when(flag.is_not_null())
+            .then(_tri(flag.fill_null(False)))
+            .when(not_reached)
+            .then(lit(NOT_MET))
+            .when(no_response.fill_null(False))
+            .then(lit(NOT_MET))
+            .otherwise(none)
+        )
+
     has_key = ("transfusion", "has", args.drug)
+    periods_recorded = b.recorded("transfusions")
+    periods_complete = ~b.partial("transfusions")
     course_met, course_open, any_course, any_unresolved = [], [], [], []
     for k in b.ks("therapies"):
         s = partial(b.s, "therapies", k)
         has = b.shared((*has_key, k), partial(b.mapped, _drug_key(b, k), kind, CODE))
         present = b.present("therapies", k)
-        course = b.shared((*has_key, "course", k), partial(present.__and__, has == MET))
+        course = b.shared((*has_key, "course", k), partial(_started(b, k).__and__, has == MET))
         any_course.append(course)
         any_unresolved.append(present & (has == UNKNOWN))
         start, end = s("start"), s("end")
-        ongoing = s("ongoing").eq(True).fill_null(False) | (
-            s("outcome") == TherapyOutcome.ongoing.value
-        ).fill_null(False)
         if args.when == "at_end":
-            skip = end.is_null() & ongoing
-            dateless = start.is_null() | end.is_null()
+            skip = _running(b, k)
+            dateless = end.is_null()
         else:
             skip = pl.lit(False)
             dateless = start.is_null()
@@ -1495,16 +1834,26 @@ def _transfusion(args: P.TransfusionArgs, b: Plan) -> pl.Expr:
             hits.append(found)
             status = b.s("transfusions", p, "status")
             matches.append(found & (status == args.status).fill_null(False))
-        considered = course & ~skip & ~dateless
-        course_met.append(considered & _any(matches))
-        course_open.append(course & ~skip & (dateless | ~_any(hits)))
+        own = b.shared(("transfusion", "own", args.status, args.when, k), partial(own_record, k))
+        considered = course & ~skip
+        by_periods = periods_recorded & ~dateless
+        met_here = (by_periods & _any(matches)) | (own == MET).fill_null(False)
+        other_status = by_periods & _any(hits)
+        if args.when == "during":
+            other_status = other_status & periods_complete
+        settled = (own == NOT_MET).fill_null(False) | other_status
+        course_met.append(considered & met_here)
+        course_open.append(considered & ~met_here & ~settled)
+    partial_tx = b.partial("therapies")
     return (
         pl.when(~b.recorded("therapies"))
         .then(lit(UNKNOWN))
         .when(~_any(any_course))
-        .then(pl.when(_any(any_unresolved)).then(lit(UNKNOWN)).otherwise(lit(NOT_MET)))
-        .when(~b.recorded("transfusions"))
-        .then(lit(UNKNOWN))
+        .then(
+            pl.when(_any(any_unresolved) | partial_tx)
+            .then(lit(UNKNOWN))
+            .otherwise(lit(NOT_MET))
+        )
         .when(_any(course_met))
         .then(lit(MET))
         .when(_any(course_open))
@@ -1522,7 +1871,9 @@ def attested(b: Plan, trial_id: str, criterion_id: str, verdict: pl.Expr) -> pl.
     slots = []
     for k in b.ks("attestations"):
         s = partial(b.s, "attestations", k)
-        match = ((s("trial") == trial_id) & (s("criterion") == criterion_id)).fill_null(False)
+        match = (
+            (s("trial") == trial_id) & (s("criterion") == criterion_id) & (s("on") <= b.day)
+        ).fill_null(False)
         slots.append((match, s("on"), s("holds")))
     best_on = pl.max_horizontal([pl.when(m).then(on) for m, on, _ in slots])
     holds = pl.coalesce([pl.when(m & (on == best_on)).then(h) for m, on, h in slots])

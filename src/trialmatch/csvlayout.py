@@ -11,7 +11,9 @@ Layout:
   ``lab_<id>_date``, ``lab_<id>_uln`` (the latest result);
 * numbered slots for lists: ``tx_1_drugs``, ``tx_1_start``, ... ``tx_2_drugs``, ...;
 * one marker column per list (``therapies``, ``conditions``, ...): ``none`` says the patient has
-  none (an empty list); an empty marker with no filled slot means "not recorded".
+  none (an empty list); ``partial`` says the filled slots are only part of the list (criteria
+  the rest could decide stay unknown); an empty marker with no filled slot means "not
+  recorded".
 
 An empty cell is "not recorded". Lists inside a cell (drugs, findings, loci) are separated by
 ``;``. Booleans are ``true``/``false`` (also ``yes``/``no``), dates are ``YYYY-MM-DD``.
@@ -28,11 +30,14 @@ from typing import Any
 from pydantic import ValidationError
 
 from trialmatch.patient import (
+    LISTINGS,
     ConditionStatus,
+    DiseaseState,
     Patient,
     Setting,
     Sex,
     TherapyOutcome,
+    screening_problems,
 )
 from trialmatch.schema_errors import field_path, message_for
 
@@ -42,6 +47,8 @@ FLOAT_RE = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d{1,2})?$"
 TRUE_WORDS = ("true", "yes")
 FALSE_WORDS = ("false", "no")
 NONE_MARKER = "none"
+PARTIAL_MARKER = "partial"
+MARKERS = (NONE_MARKER, PARTIAL_MARKER)
 LIST_SEP = ";"
 
 _DATE = re.compile(DATE_RE)
@@ -88,6 +95,8 @@ SCALARS: tuple[Col, ...] = (
     Col("disease_response_date", "date", "disease_status.date"),
     Col("disease_response_assessed_by", "str", "disease_status.assessed_by"),
     Col("disease_response_after_line", "int", "disease_status.after_line"),
+    Col("disease_state", "enum", "disease_status.state", _enum(DiseaseState)),
+    Col("disease_state_after_line", "int", "disease_status.state_after_line"),
     Col("donor_relation", "str", "donor.relation"),
     Col("donor_hla_match", "str", "donor.hla_match"),
     Col("donor_mismatched_loci", "list", "donor.mismatched_loci"),
@@ -134,6 +143,8 @@ GROUPS: tuple[Group, ...] = (
             Col("best_response", "str", "best_response"),
             Col("response_assessed_by", "str", "response_assessed_by"),
             Col("outcome", "enum", "outcome", _enum(TherapyOutcome)),
+            Col("ti_reached", "bool", "ti_reached"),
+            Col("ti_at_end", "bool", "ti_at_end"),
         ),
         5,
     ),
@@ -188,6 +199,7 @@ GROUPS: tuple[Group, ...] = (
         (
             Col("agent", "str", "agent"),
             Col("reaction", "str", "reaction"),
+            Col("date", "date", "date"),
         ),
         2,
     ),
@@ -445,8 +457,13 @@ def row_to_dict(header: Header, row: Mapping[str, str]) -> tuple[dict[str, Any],
         data["labs"] = labs
     for group in GROUPS:
         marker = (row.get(group.marker) or "").strip() if group.marker in header.markers else ""
-        if marker and marker.lower() != NONE_MARKER:
-            raise CellError(group.marker, f"{marker!r}: the marker column takes 'none' or nothing")
+        if marker and marker.lower() not in MARKERS:
+            raise CellError(
+                group.marker,
+                f"{marker!r}: the marker column takes 'none', 'partial' or nothing",
+            )
+        if group.marker == "diagnoses" and marker.lower() == PARTIAL_MARKER:
+            raise CellError(group.marker, "the diagnoses take 'none' or nothing, not 'partial'")
         items: list[dict[str, Any]] = []
         for k in sorted(header.slots.get(group.marker, {})):
             cols = header.slots[group.marker][k]
@@ -464,7 +481,9 @@ def row_to_dict(header: Header, row: Mapping[str, str]) -> tuple[dict[str, Any],
                     where[(group.marker, index, *col.field.split("."))] = cols[col.suffix]
             where[(group.marker, index)] = next(iter(cols.values()))
             items.append(_group_item(group.marker, item))
-        if marker:
+        if marker.lower() == PARTIAL_MARKER:
+            data[group.marker] = {"complete": False, "items": items}
+        elif marker:
             if items:
                 raise CellError(group.marker, "says 'none' but items are given")
             data[group.marker] = []
@@ -486,8 +505,11 @@ def _group_item(marker: str, item: dict[str, Any]) -> dict[str, Any]:
     return item
 
 
-def row_to_patient(header: Header, row: Mapping[str, str], row_number: int) -> Patient | RowError:
-    """The patient in a CSV row, or the first reason it cannot be read.
+def row_to_patient(
+    header: Header, row: Mapping[str, str], row_number: int, as_of: dt.date | None = None
+) -> Patient | RowError:
+    """The patient in a CSV row, or the first reason it cannot be read (with ``as_of``, a value
+    impossible on that screening date is a reason too).
 
     >>> h = parse_header(["id", "sex"], [])
     >>> row_to_patient(h, {"id": "P1", "sex": "F"}, 1)
@@ -498,10 +520,13 @@ def row_to_patient(header: Header, row: Mapping[str, str], row_number: int) -> P
     except CellError as exc:
         return RowError(row_number, exc.column, exc.message)
     try:
-        return Patient.model_validate(data)
+        patient = Patient.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = tuple(err["loc"])
+        if len(loc) > 1 and loc[0] in LISTINGS and loc[1] == "items":
+            loc = (loc[0], *loc[2:])  # slots are numbered by the CSV, not the model
+        err = {**err, "loc": loc}
         column = None
         for n in range(len(loc), 0, -1):
             if loc[:n] in where:
@@ -516,6 +541,10 @@ def row_to_patient(header: Header, row: Mapping[str, str], row_number: int) -> P
             label = f"{slot['prefix']}_{slot['k']}" if slot and len(loc) == 2 else column
             message = label + message[len(path) :]
         return RowError(row_number, column, message)
+    if as_of is not None:
+        for loc, message in screening_problems(patient, as_of):
+            return RowError(row_number, where.get(loc, loc[0]), message)
+    return patient
 
 
 # ------------------------------------------------------------------------------------------
@@ -576,8 +605,14 @@ def patient_to_row(patient: Patient, as_of: dt.date | None = None) -> dict[str, 
         items = data.get(group.marker)
         if items is None:
             continue
+        if isinstance(items, dict):  # a history list: {items, complete}
+            complete = items.get("complete", True)
+            items = items["items"]
+            if not complete:
+                row[group.marker] = PARTIAL_MARKER
         if not items:
-            row[group.marker] = NONE_MARKER
+            if group.marker not in row:
+                row[group.marker] = NONE_MARKER
             continue
         for k, item in enumerate(items, start=1):
             item = dict(item)

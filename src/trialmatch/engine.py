@@ -190,7 +190,7 @@ def evaluate_criterion(
         missing = tuple(dict.fromkeys(m for e in outcome.deciding for m in e.missing))
     attestation = None
     attestation_used = False
-    att = _attestation(ctx.patient, trial.id, criterion.id)
+    att = _attestation(ctx.patient, trial.id, criterion.id, ctx.as_of)
     if att is not None:
         if verdict in (Verdict.unknown, Verdict.needs_review):
             attestation_used = True
@@ -222,9 +222,14 @@ def evaluate_criterion(
     )
 
 
-def _attestation(patient: Patient, trial_id: str, criterion_id: str) -> Attestation | None:
+def _attestation(
+    patient: Patient, trial_id: str, criterion_id: str, as_of: dt.date
+) -> Attestation | None:
+    """The latest attestation of a criterion made on or before the screening date."""
     matches = [
-        a for a in patient.attestations if a.trial == trial_id and a.criterion == criterion_id
+        a
+        for a in patient.attestations
+        if a.trial == trial_id and a.criterion == criterion_id and a.on <= as_of
     ]
     return max(matches, key=lambda a: a.on) if matches else None
 

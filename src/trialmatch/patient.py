@@ -2,7 +2,12 @@
 
 "None" and "not recorded" are different things: an explicit empty list (``prior_malignancies:
 []``) says the patient has none; an absent field says nobody knows, and every criterion that
-needs it is unknown. A present list is taken as complete for what it lists.
+needs it is unknown. A plain list is taken as complete for what it lists; a history list known
+only in part is written ``{complete: false, items: [...]}``: its items count, and criteria that
+need the rest stay unknown.
+
+Values no patient can have (a negative lab value, ECOG 7, a birth date after the screening date
+or more than 130 years before it) are input errors, never verdicts.
 """
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -55,7 +60,13 @@ class TherapyOutcome(StrEnum):
     toxicity = "toxicity"
     patient_decision = "patient_decision"
     physician_decision = "physician_decision"
+    response = "response"
     other = "other"
+
+
+# Outcomes saying the course gave no response: no transfusion independence and no response
+# (PR or better) was achieved on it.
+NO_RESPONSE_OUTCOMES = frozenset({TherapyOutcome.no_response, TherapyOutcome.progression})
 
 
 class Setting(StrEnum):
@@ -131,17 +142,18 @@ class Diagnosis(_Strict):
 
 
 class Lab(_Strict):
-    """A lab result or measurement, with its own reference limits when known (same unit)."""
+    """A lab result or measurement, with its own reference limits when known (same unit).
+    Values are never negative; a limit of normal is positive."""
 
     name: str
-    value: float = Field(allow_inf_nan=False)
+    value: float = Field(allow_inf_nan=False, ge=0)
     unit: str
     date: dt.date | None = None
     uln: float | None = Field(
-        None, allow_inf_nan=False, description="upper limit of normal, in the result's unit"
+        None, allow_inf_nan=False, gt=0, description="upper limit of normal, in the result's unit"
     )
     lln: float | None = Field(
-        None, allow_inf_nan=False, description="lower limit of normal, in the result's unit"
+        None, allow_inf_nan=False, ge=0, description="lower limit of normal, in the result's unit"
     )
 
     @field_validator("value", "uln", "lln", mode="before")
@@ -153,12 +165,18 @@ class Lab(_Strict):
 
 
 class Therapy(_Strict):
-    """One line or course of therapy."""
+    """One line or course of therapy.
+
+    ``indication`` is the condition treated; when absent it is taken from the patient's own
+    diagnoses (their only one), never from the trial. ``ti_reached`` and ``ti_at_end`` record
+    red-cell transfusion independence reached on the course and still holding when it stopped,
+    for when the dates of the transfusion periods are not known.
+    """
 
     drugs: list[str] = Field(default_factory=list)
     regimen: str | None = None
     indication: str | None = Field(
-        None, description="condition treated; absent = the disease under study"
+        None, description="condition treated; absent = the patient's only diagnosis"
     )
     start: dt.date | None = None
     end: dt.date | None = None
@@ -169,6 +187,12 @@ class Therapy(_Strict):
     best_response: Response | None = None
     response_assessed_by: str | None = None
     outcome: TherapyOutcome | None = None
+    ti_reached: StrictBool | None = Field(
+        None, description="RBC transfusion independence reached on this course"
+    )
+    ti_at_end: StrictBool | None = Field(
+        None, description="RBC transfusion independent when this course stopped"
+    )
     note: str | None = None
 
     @model_validator(mode="after")
@@ -177,7 +201,19 @@ class Therapy(_Strict):
             raise ValueError("a therapy needs 'drugs' or a 'regimen'")
         if self.start and self.end and self.end < self.start:
             raise ValueError(f"therapy ends ({self.end}) before it starts ({self.start})")
+        if self.ti_at_end is True and self.ti_reached is False:
+            raise ValueError("ti_at_end: true needs transfusion independence reached (ti_reached)")
+        if self.ti_at_end is not None and self.is_ongoing:
+            raise ValueError(
+                "ti_at_end says how a course stopped, but this course is ongoing "
+                "(leave ti_at_end out, or give the end)"
+            )
         return self
+
+    @property
+    def is_ongoing(self) -> bool:
+        """Whether the course is recorded as still running (no end, ongoing)."""
+        return self.end is None and (self.ongoing is True or self.outcome is TherapyOutcome.ongoing)
 
 
 class Procedure(_Strict):
@@ -198,20 +234,54 @@ class TransfusionPeriod(_Strict):
     product: str = "RBC"
 
 
-class DiseaseStatus(_Strict):
-    """Current disease status: a response category, when and how it was assessed."""
+class DiseaseState(StrEnum):
+    """The course of the disease so far: newly diagnosed (never relapsed, not refractory),
+    relapsed, refractory, or both."""
 
-    response: Response
+    newly_diagnosed = "newly_diagnosed"
+    relapsed = "relapsed"
+    refractory = "refractory"
+    relapsed_and_refractory = "relapsed_and_refractory"
+
+
+class DiseaseStatus(_Strict):
+    """Current disease status: a response category (when and how it was assessed, and the
+    line of therapy it followed) and/or the state of the disease (relapsed, refractory, ...)
+    with the line it relapsed after or was refractory to. Neither needs a therapy outcome."""
+
+    response: Response | None = None
     date: dt.date | None = None
     assessed_by: str | None = None
-    after_line: int | None = Field(None, ge=1)
+    after_line: int | None = Field(None, ge=1, description="the line the response followed")
+    state: DiseaseState | None = None
+    state_after_line: int | None = Field(
+        None, ge=1, description="the line the disease relapsed after or was refractory to"
+    )
+
+    @model_validator(mode="after")
+    def _says_something(self) -> DiseaseStatus:
+        if self.response is None and self.state is None:
+            raise ValueError(
+                "a disease status needs a 'response' (e.g. PR) or a 'state' "
+                f"({', '.join(s.value for s in DiseaseState)})"
+            )
+        if self.response is None and (self.after_line is not None or self.assessed_by):
+            raise ValueError(
+                "after_line and assessed_by describe the response, and no response is given "
+                "(the line a relapse followed is state_after_line)"
+            )
+        if self.state_after_line is not None and self.state is None:
+            raise ValueError("state_after_line needs a state (relapsed, refractory, ...)")
+        return self
 
 
 class OtherCondition(_Strict):
-    """Another condition (comorbidity, infection, ...). A present list is the complete list."""
+    """Another condition (comorbidity, infection, ...). ``status`` absent means the status is
+    not recorded: the condition is present (or was), but whether it is active, controlled or
+    resolved is unknown. ``absent`` records a negative (tested negative, ruled out)."""
 
     condition: str
-    status: ConditionStatus = ConditionStatus.active
+    status: ConditionStatus | None = None
     since: dt.date | None = None
     until: dt.date | None = None
     note: str | None = None
@@ -247,6 +317,35 @@ class Donor(_Strict):
     mismatched_loci: list[str] = Field(default_factory=list)
 
 
+T = TypeVar("T")
+
+PARTIAL_HINT = (
+    "expected a list, or {complete: false, items: [...]} for a list known only in part"
+)
+
+
+class Listing(_Strict, Generic[T]):
+    """A history list and whether it is complete. Written as a plain list (complete) or as
+    ``{complete: false, items: [...]}`` when only some items are known: then the items count,
+    and a criterion the rest could decide stays unknown.
+
+    >>> Listing[int].model_validate([1, 2]).complete
+    True
+    """
+
+    items: list[T]
+    complete: StrictBool = True
+
+    @model_validator(mode="before")
+    @classmethod
+    def _plain_list(cls, v: Any) -> Any:
+        if isinstance(v, list):
+            return {"items": v}
+        if isinstance(v, dict | Listing):
+            return v
+        raise ValueError(PARTIAL_HINT)
+
+
 class Attestation(_Strict):
     """A person's recorded answer to a criterion: ``holds`` says whether its statement is true."""
 
@@ -275,13 +374,13 @@ class Patient(_Strict):
     diagnoses: list[Diagnosis] | None = None
     ecog: ValueWithDate | None = None
     labs: list[Lab] | None = None
-    therapies: list[Therapy] | None = None
-    procedures: list[Procedure] | None = None
-    transfusions: list[TransfusionPeriod] | None = None
+    therapies: Listing[Therapy] | None = None
+    procedures: Listing[Procedure] | None = None
+    transfusions: Listing[TransfusionPeriod] | None = None
     disease_status: DiseaseStatus | None = None
-    conditions: list[OtherCondition] | None = None
-    prior_malignancies: list[PriorMalignancy] | None = None
-    hypersensitivities: list[Hypersensitivity] | None = None
+    conditions: Listing[OtherCondition] | None = None
+    prior_malignancies: Listing[PriorMalignancy] | None = None
+    hypersensitivities: Listing[Hypersensitivity] | None = None
     donor: Donor | None = None
     attestations: list[Attestation] = Field(default_factory=list)
 
@@ -300,19 +399,85 @@ class Patient(_Strict):
         return v
 
 
-def patient_from_document(doc: Document) -> Patient:
-    """Validate a parsed document as a patient; every problem is reported with its line."""
+LISTINGS = (
+    "therapies",
+    "procedures",
+    "transfusions",
+    "conditions",
+    "prior_malignancies",
+    "hypersensitivities",
+)
+MAX_AGE = 130
+
+
+def file_loc(data: Any, loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A model error location as the file spells it: a history list written as a plain list
+    has no ``items`` key (``conditions.0.status``, not ``conditions.items.0.status``).
+
+    >>> file_loc({"conditions": []}, ("conditions", "items", 0, "status"))
+    ('conditions', 0, 'status')
+    """
+    if (
+        len(loc) > 1
+        and loc[0] in LISTINGS
+        and loc[1] == "items"
+        and isinstance(data, dict)
+        and isinstance(data.get(loc[0]), list)
+    ):
+        return (loc[0], *loc[2:])
+    return loc
+
+
+def screening_problems(patient: Patient, as_of: dt.date) -> list[tuple[tuple[str, ...], str]]:
+    """(location, message) for values impossible on the screening date: a birth date after it,
+    or one giving an age over 130.
+
+    >>> p = Patient(id="P1", birth_date=dt.date(2030, 1, 1))
+    >>> screening_problems(p, dt.date(2026, 11, 21))[0][1]
+    'birth_date: 2030-01-01 is after the screening date 2026-11-21'
+    """
+    out: list[tuple[tuple[str, ...], str]] = []
+    born = patient.birth_date
+    if born is not None:
+        if born > as_of:
+            out.append((("birth_date",), f"birth_date: {born} is after the screening date {as_of}"))
+        else:
+            age = as_of.year - born.year - ((as_of.month, as_of.day) < (born.month, born.day))
+            if age > MAX_AGE:
+                out.append(
+                    (
+                        ("birth_date",),
+                        f"birth_date: {born} gives an age of {age} on the screening date "
+                        f"{as_of} (at most {MAX_AGE})",
+                    )
+                )
+    return out
+
+
+def patient_from_document(doc: Document, as_of: dt.date | None = None) -> Patient:
+    """Validate a parsed document as a patient; every problem is reported with its line.
+    With ``as_of``, values impossible on that screening date are problems too."""
     data = require_mapping(doc, "a patient profile")
     try:
-        return Patient.model_validate(data)
+        patient = Patient.model_validate(data)
     except ValidationError as exc:
-        raise InputError([doc.problem(e["loc"], *message_for(e)) for e in exc.errors()]) from None
+        problems = []
+        for e in exc.errors():
+            loc = file_loc(data, tuple(e["loc"]))
+            problems.append(doc.problem(loc, *message_for({**e, "loc": loc})))
+        raise InputError(problems) from None
+    if as_of is not None:
+        found = screening_problems(patient, as_of)
+        if found:
+            raise InputError([doc.problem(loc, message) for loc, message in found])
+    return patient
 
 
-def load_patient(path: Path | str) -> Patient:
-    """Load a patient profile from a YAML or JSON file.
+def load_patient(path: Path | str, as_of: dt.date | None = None) -> Patient:
+    """Load a patient profile from a YAML or JSON file (checked against the screening date
+    ``as_of`` when given).
 
     >>> load_patient("examples/patients/mds-hma-failure-eligible.yaml").id  # doctest: +SKIP
     'MDS-001'
     """
-    return patient_from_document(load_document(path))
+    return patient_from_document(load_document(path), as_of)

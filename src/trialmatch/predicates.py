@@ -19,7 +19,17 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
-from trialmatch.patient import Lab, Patient, Setting, Sex, Therapy, TherapyOutcome
+from trialmatch.patient import (
+    NO_RESPONSE_OUTCOMES,
+    DiseaseState,
+    Lab,
+    Listing,
+    Patient,
+    Setting,
+    Sex,
+    Therapy,
+    TherapyOutcome,
+)
 from trialmatch.results import Evidence, Verdict
 from trialmatch.vocab import Vocabulary, normalise
 
@@ -73,17 +83,27 @@ class Args(BaseModel):
 
 
 class Bounds(Args):
-    """Numeric bounds in words: at_least (≥), at_most (≤), more_than (>), less_than (<)."""
+    """Numeric bounds in words: at_least (≥), at_most (≤), more_than (>), less_than (<).
+    Bounds are finite numbers and must admit some value (``at_least: 3, at_most: 1`` is an
+    error)."""
 
-    at_least: float | None = None
-    at_most: float | None = None
-    more_than: float | None = None
-    less_than: float | None = None
+    at_least: float | None = Field(None, allow_inf_nan=False)
+    at_most: float | None = Field(None, allow_inf_nan=False)
+    more_than: float | None = Field(None, allow_inf_nan=False)
+    less_than: float | None = Field(None, allow_inf_nan=False)
 
     @model_validator(mode="after")
     def _some_bound(self) -> Bounds:
         if self.bounds() == [] and type(self).requires_bound():
             raise ValueError("give at least one of at_least, at_most, more_than, less_than")
+        lows = [(v, s) for s, v in self.bounds() if s in ("≥", ">")]
+        highs = [(v, s) for s, v in self.bounds() if s in ("≤", "<")]
+        for low, ls in lows:
+            for high, hs in highs:
+                if low > high or (low == high and (ls == ">" or hs == "<")):
+                    raise ValueError(
+                        f"the bounds {ls} {_num(low)} and {hs} {_num(high)} admit no value"
+                    )
         return self
 
     @classmethod
@@ -174,10 +194,28 @@ class RiskScoreArgs(Args):
     category_in: list[str] = Field(min_length=1)
 
 
+# The longest window a criterion may give: 150 years (in days for ``max_age_days``). Longer
+# windows cannot be computed as dates and mean nothing for a person's history.
+MAX_YEARS = 150
+MAX_DAYS = 54_787
+
+
 class EcogArgs(Bounds):
     """ECOG performance status within bounds; optionally no older than ``max_age_days``."""
 
-    max_age_days: int | None = Field(None, ge=0)
+    max_age_days: int | None = Field(None, ge=0, le=MAX_DAYS)
+
+
+class ConditionSettles(Args):
+    """Conditions that settle a lab criterion by definition when no usable result decides it
+    (end-stage renal disease for a creatinine-clearance limit), and the verdict they give."""
+
+    any_of: list[str] = Field(min_length=1)
+    verdict: Literal["met", "not_met"]
+
+
+# A condition settles a lab criterion only while it is current.
+CURRENT_STATUSES: list[StatusName] = ["active", "controlled", "uncontrolled"]
 
 
 class LabArgs(Bounds):
@@ -186,10 +224,11 @@ class LabArgs(Bounds):
     analyte: str
     unit: str | None = None
     relative_to: Literal["uln"] | None = None
-    max_age_days: int | None = Field(None, ge=0)
+    max_age_days: int | None = Field(None, ge=0, le=MAX_DAYS)
     derive: StrictBool = Field(
         True, description="derive the value (Cockcroft-Gault) when not measured"
     )
+    condition_settles: ConditionSettles | None = None
 
     @model_validator(mode="after")
     def _unit_or_uln(self) -> LabArgs:
@@ -203,7 +242,18 @@ class LabArgs(Bounds):
         refs: list[tuple[tuple[str | int, ...], str, str]] = [(("analyte",), "lab", self.analyte)]
         if self.unit is not None:
             refs.append((("unit",), f"unit:{self.analyte}", self.unit))
+        if self.condition_settles is not None:
+            refs += [
+                (("condition_settles", "any_of", i), "condition", c)
+                for i, c in enumerate(self.condition_settles.any_of)
+            ]
         return refs
+
+    def settling_condition(self) -> ConditionArgs | None:
+        """The condition check of ``condition_settles``, as a ``condition`` predicate."""
+        if self.condition_settles is None:
+            return None
+        return ConditionArgs(any_of=self.condition_settles.any_of, status_in=CURRENT_STATUSES)
 
 
 class DrugFilter(Args):
@@ -304,13 +354,24 @@ class ResponseArgs(Args):
     after_line_in: list[int] | None = None
     after_setting_in: list[Setting] | None = None
     assessed_by_in: list[str] | None = None
-    max_age_days: int | None = Field(None, ge=0)
+    max_age_days: int | None = Field(None, ge=0, le=MAX_DAYS)
 
     @model_validator(mode="after")
     def _some(self) -> ResponseArgs:
         if self.at_least is None and self.at_most is None:
             raise ValueError("give at_least or at_most (a response category)")
         return self
+
+
+class DiseaseStateArgs(Args):
+    """The disease status records one of these states (relapsed, refractory, ...); with
+    ``for_condition``, the status must be of that disease: the patient's only diagnosis."""
+
+    one_of: list[DiseaseState] = Field(min_length=1)
+    for_condition: str | None = None
+
+    def vocabulary_refs(self) -> list[tuple[tuple[str | int, ...], str, str]]:
+        return [(("for_condition",), "condition", self.for_condition)] if self.for_condition else []
 
 
 Measure = Literal["disease_free", "diagnosis_or_treatment"]
@@ -325,7 +386,7 @@ class PriorMalignancyArgs(Args):
     clearing needs at least or more than ``years`` to have passed.
     """
 
-    years: float = Field(gt=0)
+    years: float = Field(gt=0, le=MAX_YEARS, allow_inf_nan=False)
     measure: Measure
     elapsed: Literal["at_least", "more_than"] = "at_least"
     require_curative_intent: StrictBool = False
@@ -416,6 +477,42 @@ class ReviewArgs(Args):
 # Context and registry
 
 
+def therapy_terms(
+    vocab: Vocabulary, drugs: Sequence[str], regimen: str | None
+) -> tuple[frozenset[str], list[str]]:
+    """(drug ids, unresolved terms) of a therapy's drugs and regimen. A regimen name the
+    vocabulary does not know is not a problem when the drugs are given and all known: the
+    therapy is judged on its drugs.
+
+    >>> ids, unresolved = therapy_terms(Vocabulary.default(), ["lenalidomide"], "Len-X")
+    >>> sorted(ids), unresolved
+    (['lenalidomide'], [])
+    """
+    found: set[str] = set()
+    unresolved: list[str] = []
+    for term in drugs:
+        ids = vocab.drug_ids(term)
+        if ids is None:
+            unresolved.append(term)
+        else:
+            found |= ids
+    if regimen:
+        ids = vocab.drug_ids(regimen)
+        if ids is not None:
+            found |= ids
+        elif not drugs or unresolved:
+            unresolved.append(regimen)
+    return frozenset(found), unresolved
+
+
+def dated_after(day: dt.date | None, as_of: dt.date) -> bool:
+    """Whether a date lies after the screening date (its item is not yet known then)."""
+    return day is not None and day > as_of
+
+
+_ANY_PRESENT = ("active", "controlled", "uncontrolled", "resolved", "history")
+
+
 @dataclass
 class Context:
     """What a predicate may look at: the patient, the screening date and the vocabulary."""
@@ -423,23 +520,148 @@ class Context:
     patient: Patient
     as_of: dt.date
     vocab: Vocabulary
-    _therapy_drugs: dict[int, frozenset[str]] = field(default_factory=dict)
+    _therapy_drugs: dict[int, tuple[frozenset[str], list[str]]] = field(default_factory=dict)
+    _treated: dict[str, tuple[str | None, str]] = field(default_factory=dict)
+
+    def _terms(self, therapy: Therapy) -> tuple[frozenset[str], list[str]]:
+        key = id(therapy)
+        if key not in self._therapy_drugs:
+            self._therapy_drugs[key] = therapy_terms(self.vocab, therapy.drugs, therapy.regimen)
+        return self._therapy_drugs[key]
 
     def therapy_drugs(self, therapy: Therapy) -> frozenset[str]:
         """The drug ids of a therapy's terms that are in the vocabulary (regimens expanded);
         see :meth:`unresolved_therapy_terms` for the rest."""
-        key = id(therapy)
-        if key not in self._therapy_drugs:
-            found: set[str] = set()
-            for term in [*therapy.drugs, *([therapy.regimen] if therapy.regimen else [])]:
-                found |= self.vocab.drug_ids(term) or set()
-            self._therapy_drugs[key] = frozenset(found)
-        return self._therapy_drugs[key]
+        return self._terms(therapy)[0]
 
     def unresolved_therapy_terms(self, therapy: Therapy) -> list[str]:
-        """The terms of a therapy that are not in the vocabulary."""
-        terms = [*therapy.drugs, *([therapy.regimen] if therapy.regimen else [])]
-        return [t for t in terms if self.vocab.drug_ids(t) is None]
+        """The terms of a therapy that are not in the vocabulary (an unknown regimen name
+        beside known drugs does not count)."""
+        return self._terms(therapy)[1]
+
+    def started(self, therapy: Therapy) -> bool:
+        """Whether a therapy had started by the screening date (undated ones count)."""
+        return not dated_after(therapy.start, self.as_of)
+
+    def stopped_by(self, therapy: Therapy) -> bool:
+        """Whether the course had stopped by the screening date: it has an end on or before
+        it. A course ending after the screening date was still running then."""
+        return therapy.end is not None and therapy.end <= self.as_of
+
+    def running(self, therapy: Therapy) -> bool:
+        """Whether the course was running on the screening date (recorded as ongoing, or
+        ending after it)."""
+        return therapy.is_ongoing or dated_after(therapy.end, self.as_of)
+
+    def outcome(self, therapy: Therapy) -> TherapyOutcome | None:
+        """The outcome as known on the screening date: a course ending after it was ongoing
+        then, whatever its recorded outcome."""
+        if dated_after(therapy.end, self.as_of):
+            return TherapyOutcome.ongoing
+        return therapy.outcome
+
+    def diagnosis_treated(self) -> tuple[str | None, str]:
+        """The condition a therapy without an indication is taken to treat: the patient's only
+        diagnosis (diagnoses of one lineage, such as MDS and its subtype, count as one).
+        Returns (condition id or None, why)."""
+        key = "only"
+        if key not in self._treated:
+            self._treated[key] = only_diagnosis(self.patient, self.as_of, self.vocab)
+        return self._treated[key]
+
+    def treats(self, therapy: Therapy, condition: str | None) -> tuple[bool | None, str]:
+        """Whether a therapy was for ``condition`` (None: cannot tell), and a note for the
+        evidence saying which condition it was taken to treat."""
+        if condition is None:
+            return True, ""
+        target = self.vocab.condition_id(condition) or condition
+        if therapy.indication is not None:
+            cid = self.vocab.condition_id(therapy.indication)
+            if cid is None:
+                return None, f"indication {therapy.indication!r} not in the vocabulary"
+            if self.vocab.condition_is_a(cid, target):
+                return True, ""
+            if self.vocab.condition_is_a(target, cid):
+                return None, f"indication {therapy.indication!r} is broader than {condition}"
+            return False, ""
+        cid, why = self.diagnosis_treated()
+        if cid is None:
+            return None, f"{_therapy_label(therapy)}: indication not recorded and {why}"
+        name = self.vocab.condition_name(cid)
+        if self.vocab.condition_is_a(target, cid) and cid != target:
+            label = _therapy_label(therapy)
+            return None, f"{label}: taken as for {name} ({why}), broader than {condition}"
+        return self.vocab.condition_is_a(cid, target), f"taken as for {name}, {why}"
+
+
+def only_diagnosis(patient: Patient, as_of: dt.date, vocab: Vocabulary) -> tuple[str | None, str]:
+    """(condition id, why) of the patient's only diagnosis, or (None, why not).
+
+    >>> only_diagnosis(Patient(id="x", diagnoses=[{"condition": "MDS"}]), dt.date(2026, 1, 1),
+    ...                Vocabulary.default())
+    ('myelodysplastic_syndrome', 'the only diagnosis')
+    """
+    if patient.diagnoses is None:
+        return None, "no diagnoses are recorded"
+    terms = [
+        (d.condition, d.code, d.subtype)
+        for d in patient.diagnoses
+        if not dated_after(d.date, as_of)
+    ]
+    return only_condition(vocab, terms)
+
+
+def only_condition(
+    vocab: Vocabulary, diagnoses: Sequence[tuple[str | None, str | None, str | None]]
+) -> tuple[str | None, str]:
+    """The one condition that diagnoses given as (condition, code, subtype) name, when they
+    are of one lineage (MDS and MDS with del(5q) are one), or None and why not."""
+    ids: list[str] = []
+    for condition, code, subtype in diagnoses:
+        cid = condition_of(vocab, condition, code, subtype)
+        if cid is None:
+            return None, f"the diagnosis {condition or code!r} is not in the vocabulary"
+        ids.append(cid)
+    if not ids:
+        return None, "no diagnosis is recorded"
+    best = ids[0]
+    for cid in ids[1:]:
+        if vocab.condition_is_a(cid, best):
+            best = cid
+        elif not vocab.condition_is_a(best, cid):
+            names = " and ".join(sorted({vocab.condition_name(i) for i in ids}))
+            return None, f"the patient has several diagnoses ({names})"
+    return best, "the only diagnosis"
+
+
+def setting_matches(
+    setting: Setting | None, line: int | None, wanted: Sequence[Setting]
+) -> bool | None:
+    """Whether a therapy's setting is one of ``wanted``; a course without a setting is placed by
+    its line: line 1 is first-line therapy (induction, never salvage), a later line is not
+    first line. None when it cannot be told.
+
+    >>> setting_matches(None, 1, [Setting.first_line, Setting.induction])
+    True
+    >>> setting_matches(None, 1, [Setting.salvage]), setting_matches(None, 2, [Setting.salvage])
+    (False, None)
+    """
+    if setting is not None:
+        return setting in wanted
+    if line == 1:
+        if Setting.first_line in wanted or Setting.induction in wanted:
+            return True
+        return False if set(wanted) <= {Setting.salvage} else None
+    if line is not None:
+        return False if set(wanted) <= {Setting.first_line} else None
+    return None
+
+
+def listed(listing: Listing[Any] | None) -> tuple[list[Any] | None, bool]:
+    """(items or None when not recorded, whether the list is complete)."""
+    if listing is None:
+        return None, False
+    return listing.items, listing.complete
 
 
 A = TypeVar("A", bound=Args)
@@ -672,9 +894,17 @@ def _diagnosis_condition(diag: Any, vocab: Vocabulary) -> tuple[str | None, str]
     return condition_of(vocab, diag.condition, diag.code, diag.subtype), shown
 
 
+def _later(ignored: Sequence[str], as_of: dt.date) -> str:
+    """The evidence clause for items dated after the screening date."""
+    if not ignored:
+        return ""
+    return f" (ignored, dated after the screening date {as_of}: {', '.join(ignored)})"
+
+
 @predicate("diagnosis", DiagnosisArgs)
 def eval_diagnosis(args: DiagnosisArgs, ctx: Context) -> Evidence:
-    """A diagnosis of the condition or a subtype (through the vocabulary hierarchy)."""
+    """A diagnosis of the condition or a subtype (through the vocabulary hierarchy).
+    Diagnoses dated after the screening date are not yet made on it and are ignored."""
     vocab = ctx.vocab
     target = vocab.condition_id(args.condition) or args.condition
     want = vocab.condition_name(target)
@@ -693,14 +923,23 @@ def eval_diagnosis(args: DiagnosisArgs, ctx: Context) -> Evidence:
     no_class: list[str] = []
     others: list[str] = []
     broader: list[str] = []
+    odd_subtype: list[str] = []
+    later: list[str] = []
     for d in diagnoses:
         cid, shown = _diagnosis_condition(d, vocab)
+        if dated_after(d.date, ctx.as_of):
+            later.append(f"{shown} ({d.date})")
+            continue
         if cid is None:
             unresolved.append(shown)
             continue
         if not vocab.condition_is_a(cid, target):
             if vocab.condition_is_a(target, cid):
-                broader.append(shown)  # e.g. "lymphoma" when T-cell lymphoma is asked for
+                # e.g. "lymphoma" when T-cell lymphoma is asked for
+                if d.subtype and vocab.condition_id(d.subtype) is None:
+                    odd_subtype.append(f"{shown}: subtype {d.subtype!r}")
+                else:
+                    broader.append(shown)
             else:
                 others.append(shown)
             continue
@@ -729,6 +968,14 @@ def eval_diagnosis(args: DiagnosisArgs, ctx: Context) -> Evidence:
             threshold=want,
             missing=(f"diagnosis term in the vocabulary (not {unresolved[0]!r})",),
         )
+    if odd_subtype:
+        return _ev(
+            "diagnosis",
+            Verdict.unknown,
+            f"{odd_subtype[0]} is not in the vocabulary; cannot tell whether it is {want}",
+            threshold=want,
+            missing=("diagnosis subtype in the vocabulary",),
+        )
     if broader:
         return _ev(
             "diagnosis",
@@ -749,7 +996,7 @@ def eval_diagnosis(args: DiagnosisArgs, ctx: Context) -> Evidence:
     return _ev(
         "diagnosis",
         Verdict.not_met,
-        f"diagnoses recorded: {seen}; none is {want}",
+        f"diagnoses recorded: {seen}; none is {want}{_later(later, ctx.as_of)}",
         observed=seen,
         threshold=want,
     )
@@ -766,6 +1013,8 @@ def eval_finding(args: FindingArgs, ctx: Context) -> Evidence:
     diagnoses = ctx.patient.diagnoses
     negative = None
     for d in diagnoses or []:
+        if dated_after(d.date, ctx.as_of):
+            continue  # a diagnosis not yet made on the screening date, with its findings
         for f in d.findings or []:
             name, present, date = (
                 (f, True, None) if isinstance(f, str) else (f.name, f.present, f.date)
@@ -808,6 +1057,7 @@ def eval_risk_score(args: RiskScoreArgs, ctx: Context) -> Evidence:
     scores = [
         s
         for d in ctx.patient.diagnoses or []
+        if not dated_after(d.date, ctx.as_of)
         for s in d.risk_scores or []
         if normalise(s.system) == normalise(args.system)
     ]
@@ -998,7 +1248,30 @@ def _cockcroft_gault(args: LabArgs, ctx: Context, want: str) -> Evidence:
 
 @predicate("lab", LabArgs)
 def eval_lab(args: LabArgs, ctx: Context) -> Evidence:
-    """Latest result on or before the screening date against an absolute or ULN-relative limit."""
+    """Latest result on or before the screening date against an absolute or ULN-relative limit.
+    When no result decides it, a current condition in ``condition_settles`` does (by
+    definition, as the criterion's note explains)."""
+    evidence = _lab_result(args, ctx)
+    settling = args.settling_condition()
+    if evidence.verdict is not Verdict.unknown or settling is None:
+        return evidence
+    assert args.condition_settles is not None
+    found = eval_condition(settling, ctx)
+    if found.verdict is not Verdict.met:
+        return evidence
+    verdict = Verdict(args.condition_settles.verdict)
+    return Evidence(
+        predicate="lab",
+        verdict=verdict,
+        sentence=f"{evidence.sentence}; {found.observed} is recorded, which settles it "
+        f"({'met' if verdict is Verdict.met else 'not met'} by definition)",
+        observed=found.observed,
+        observed_date=found.observed_date,
+        threshold=evidence.threshold,
+    )
+
+
+def _lab_result(args: LabArgs, ctx: Context) -> Evidence:
     vocab = ctx.vocab
     lab_id = vocab.lab_id(args.analyte) or args.analyte
     name = vocab.labs[lab_id].name if lab_id in vocab.labs else args.analyte
@@ -1068,10 +1341,12 @@ def eval_lab(args: LabArgs, ctx: Context) -> Evidence:
     value = vocab.convert(lab_id, r.value, r.unit, args.unit)
     if value is None:
         known = ", ".join(vocab.labs[lab_id].units)
+        close = vocab.suggest_unit(lab_id, r.unit)
+        hint = f"; did you mean {' or '.join(map(repr, close))}?" if close else ""
         return _ev(
             "lab",
             Verdict.unknown,
-            f"{name} unit {r.unit!r} is not one trialmatch can convert (known: {known})",
+            f"{name} unit {r.unit!r} is not one trialmatch can convert (known: {known}){hint}",
             observed=observed,
             observed_date=r.date,
             threshold=want,
@@ -1134,26 +1409,45 @@ def _therapy_label(t: Therapy) -> str:
     return f"{parts[0]} ({', '.join(parts[1:])})" if len(parts) > 1 else parts[0]
 
 
-def _indication_applies(ctx: Context, t: Therapy, condition: str | None) -> bool | None:
-    """Whether a therapy was for ``condition``; absent indication = the disease under study."""
-    if condition is None or t.indication is None:
-        return True
-    cid = ctx.vocab.condition_id(t.indication)
-    if cid is None:
-        return None
-    target = ctx.vocab.condition_id(condition) or condition
-    return ctx.vocab.condition_is_a(cid, target)
+def _not_found(
+    name: str, want: str, complete: bool, seen: str, what: str = "therapy history"
+) -> Evidence:
+    """Nothing matched: not met for a complete list, unknown for one known only in part."""
+    if not complete:
+        return _ev(
+            name,
+            Verdict.unknown,
+            f"no {want} among the recorded items ({seen}), but the {what} is known only in part",
+            observed=seen,
+            threshold=want,
+            missing=(f"{what} (complete)",),
+        )
+    return _ev(
+        name,
+        Verdict.not_met,
+        f"no {want} among prior therapies ({seen})"
+        if what == "therapy history"
+        else f"no {want} ({seen})",
+        observed=seen,
+        threshold=want,
+    )
 
 
 @predicate("prior_therapy", PriorTherapyArgs)
 def eval_prior_therapy(args: PriorTherapyArgs, ctx: Context) -> Evidence:
-    """A prior therapy with a matching drug, outcome, setting and indication."""
+    """A prior therapy with a matching drug, outcome, setting and indication. A course without a
+    setting is placed by its line (line 1 is first-line therapy); a course running on the
+    screening date has no outcome yet; a therapy without an indication treats the patient's
+    only diagnosis."""
     want = _filter_names(ctx.vocab, args)
     if args.outcome_in:
         want += f" with outcome {' or '.join(o.value.replace('_', ' ') for o in args.outcome_in)}"
     if args.setting_in:
         want += f" in setting {' or '.join(s.value for s in args.setting_in)}"
-    therapies = ctx.patient.therapies
+    if args.for_condition:
+        cid = ctx.vocab.condition_id(args.for_condition) or args.for_condition
+        want += f" for {ctx.vocab.condition_name(cid)}"
+    therapies, complete = listed(ctx.patient.therapies)
     if therapies is None:
         return _ev(
             "prior_therapy",
@@ -1164,9 +1458,9 @@ def eval_prior_therapy(args: PriorTherapyArgs, ctx: Context) -> Evidence:
         )
     open_reasons: list[str] = []
     for t in therapies:
-        if t.start is not None and t.start > ctx.as_of:
+        if not ctx.started(t):
             continue
-        applies = _indication_applies(ctx, t, args.for_condition)
+        applies, why = ctx.treats(t, args.for_condition)
         if applies is False:
             continue
         if not _filter_matches(ctx.vocab, args, ctx.therapy_drugs(t)):
@@ -1175,24 +1469,28 @@ def eval_prior_therapy(args: PriorTherapyArgs, ctx: Context) -> Evidence:
                 open_reasons.append(f"{', '.join(unresolved)} not in the vocabulary")
             continue
         if applies is None:
-            open_reasons.append(f"indication {t.indication!r} not in the vocabulary")
+            open_reasons.append(why)
             continue
         if args.setting_in is not None:
-            if t.setting is None:
+            fits = setting_matches(t.setting, t.line, args.setting_in)
+            if fits is None:
                 open_reasons.append(f"{_therapy_label(t)}: setting not recorded")
                 continue
-            if t.setting not in args.setting_in:
+            if not fits:
                 continue
         if args.outcome_in is not None:
-            if t.outcome is None:
+            outcome = ctx.outcome(t)
+            if outcome is None:
                 open_reasons.append(f"{_therapy_label(t)}: outcome not recorded")
                 continue
-            if t.outcome not in args.outcome_in:
+            if outcome not in args.outcome_in:
                 continue
+        note = f"; {why}" if why else ""
+        placed = " (line 1: first-line therapy)" if args.setting_in and t.setting is None else ""
         return _ev(
             "prior_therapy",
             Verdict.met,
-            f"prior {_therapy_label(t)} matches {want}",
+            f"prior {_therapy_label(t)}{placed} matches {want}{note}",
             observed=_therapy_label(t),
             observed_date=t.start,
             threshold=want,
@@ -1206,13 +1504,7 @@ def eval_prior_therapy(args: PriorTherapyArgs, ctx: Context) -> Evidence:
             missing=tuple(f"therapy detail: {r}" for r in open_reasons[:3]),
         )
     seen = "; ".join(_therapy_label(t) for t in therapies) or "none"
-    return _ev(
-        "prior_therapy",
-        Verdict.not_met,
-        f"no {want} among prior therapies ({seen})",
-        observed=seen,
-        threshold=want,
-    )
+    return _not_found("prior_therapy", want, complete, seen)
 
 
 def merge_spans(spans: list[tuple[dt.date, dt.date]]) -> list[tuple[dt.date, dt.date]]:
@@ -1252,12 +1544,13 @@ def calendar_months(first: dt.date, last: dt.date) -> float:
 
 @predicate("cumulative_exposure", ExposureArgs)
 def eval_exposure(args: ExposureArgs, ctx: Context) -> Evidence:
-    """Total time (or cycles) on a drug, ongoing courses counted up to the screening date."""
+    """Total time (or cycles) on a drug, ongoing courses counted up to the screening date. With
+    a therapy history known only in part, the recorded courses are a lower bound."""
     vocab = ctx.vocab
     wanted = vocab.drug_ids(args.drug) or frozenset()
     name = " + ".join(vocab.drug_name(d) for d in sorted(wanted)) or args.drug
     want = f"{name} exposure {args.describe(args.unit)}"
-    therapies = ctx.patient.therapies
+    therapies, complete = listed(ctx.patient.therapies)
     if therapies is None:
         return _ev(
             "cumulative_exposure",
@@ -1270,23 +1563,30 @@ def eval_exposure(args: ExposureArgs, ctx: Context) -> Evidence:
     cycles = 0
     problems: list[str] = []
     courses: list[str] = []
+    if not complete:
+        problems.append("the therapy history is known only in part")
     for t in therapies:
         if not ctx.therapy_drugs(t) & wanted:
             unresolved = ctx.unresolved_therapy_terms(t)
             if unresolved:
                 problems.append(f"{', '.join(unresolved)} not in the vocabulary")
             continue
-        if t.start is not None and t.start > ctx.as_of:
+        if not ctx.started(t):
             continue
         courses.append(_therapy_label(t))
         if args.unit == "cycles":
             if t.cycles is None:
                 problems.append(f"{_therapy_label(t)}: cycles not recorded")
+            elif dated_after(t.end, ctx.as_of):
+                problems.append(
+                    f"{_therapy_label(t)}: ends after the screening date, so the cycles given "
+                    "by then are not known"
+                )
             else:
                 cycles += t.cycles
             continue
         end = t.end
-        if end is None and (t.ongoing or t.outcome is TherapyOutcome.ongoing):
+        if end is None and t.is_ongoing:
             end = ctx.as_of
         if t.start is None or end is None:
             problems.append(f"{_therapy_label(t)}: start or end date not recorded")
@@ -1340,7 +1640,7 @@ def eval_therapy_except(args: TherapyExceptArgs, ctx: Context) -> Evidence:
     parts += [vocab.class_name(c) for c in sorted(exc_classes)]
     parts += [f"{s.value} care" for s in args.except_settings]
     want = f"therapy for {args.for_condition} other than {', '.join(parts) or 'nothing'}"
-    therapies = ctx.patient.therapies
+    therapies, complete = listed(ctx.patient.therapies)
     if therapies is None:
         return _ev(
             "prior_therapy_except",
@@ -1351,9 +1651,9 @@ def eval_therapy_except(args: TherapyExceptArgs, ctx: Context) -> Evidence:
         )
     open_reasons: list[str] = []
     for t in therapies:
-        if t.start is not None and t.start > ctx.as_of:
+        if not ctx.started(t):
             continue
-        applies = _indication_applies(ctx, t, args.for_condition)
+        applies, why = ctx.treats(t, args.for_condition)
         if applies is False:
             continue
         if t.setting is not None and t.setting in args.except_settings:
@@ -1365,12 +1665,13 @@ def eval_therapy_except(args: TherapyExceptArgs, ctx: Context) -> Evidence:
                 open_reasons.append(f"{', '.join(unresolved)} not in the vocabulary")
             continue
         if applies is None:
-            open_reasons.append(f"indication {t.indication!r} not in the vocabulary")
+            open_reasons.append(why)
             continue
+        note = f"; {why}" if why else ""
         return _ev(
             "prior_therapy_except",
             Verdict.met,
-            f"prior {_therapy_label(t)} is {want}",
+            f"prior {_therapy_label(t)} is {want}{note}",
             observed=_therapy_label(t),
             observed_date=t.start,
             threshold=want,
@@ -1384,6 +1685,8 @@ def eval_therapy_except(args: TherapyExceptArgs, ctx: Context) -> Evidence:
             missing=tuple(f"therapy detail: {r}" for r in open_reasons[:3]),
         )
     seen = "; ".join(_therapy_label(t) for t in therapies) or "no prior therapy"
+    if not complete:
+        return _not_found("prior_therapy_except", want, complete, seen)
     return _ev(
         "prior_therapy_except",
         Verdict.not_met,
@@ -1393,10 +1696,56 @@ def eval_therapy_except(args: TherapyExceptArgs, ctx: Context) -> Evidence:
     )
 
 
-@predicate("response", ResponseArgs)
-def eval_response(args: ResponseArgs, ctx: Context) -> Evidence:
-    """Current response category (from disease_status) with line/setting/method filters."""
-    p = ctx.patient
+def course_before(ctx: Context, assessed: dt.date | None) -> tuple[Therapy | None, str]:
+    """The latest course started before an assessment (dated ``assessed``, else the screening
+    date), or None and why it cannot be told. A course without a start date could fall anywhere:
+    with several courses the order is then unknown, never guessed (with an undated assessment,
+    an undated course counts as before it)."""
+    therapies, complete = listed(ctx.patient.therapies)
+    if therapies is None:
+        return None, "therapy history not recorded"
+    if not complete:
+        return None, "the therapy history is known only in part"
+    before = assessed or ctx.as_of
+    candidates = [
+        t
+        for t in therapies
+        if (t.start is None and ctx.started(t)) or (t.start is not None and t.start <= before)
+    ]
+    if not candidates:
+        return None, "no therapy recorded before the assessment"
+    if len(candidates) == 1:
+        return candidates[0], ""
+    undated = [t for t in candidates if t.start is None]
+    if undated:
+        return None, f"{_therapy_label(undated[0])} has no start date, so the order is not known"
+    return sorted(candidates, key=lambda t: t.start or before)[-1], ""
+
+
+def line_before(ctx: Context, assessed: dt.date | None) -> int | None:
+    """The line of therapy an assessment followed, from the courses' lines: the highest line
+    started before it, when every course has a line. An undated course with a higher line may
+    have come before or after a dated assessment: then None."""
+    therapies, complete = listed(ctx.patient.therapies)
+    if therapies is None or not complete:
+        return None
+    before = assessed or ctx.as_of
+    definite = [
+        t
+        for t in therapies
+        if (t.start is None and assessed is None and ctx.started(t))
+        or (t.start is not None and t.start <= before)
+    ]
+    ambiguous = [t for t in therapies if t.start is None and assessed is not None]
+    if not definite or any(t.line is None for t in [*definite, *ambiguous]):
+        return None
+    line = max(t.line or 0 for t in definite)
+    if any((t.line or 0) > line for t in ambiguous):
+        return None
+    return line
+
+
+def _response_want(args: ResponseArgs) -> str:
     parts = []
     if args.at_least:
         parts.append(f"{args.at_least} or better")
@@ -1409,27 +1758,118 @@ def eval_response(args: ResponseArgs, ctx: Context) -> Evidence:
         want += f" after {' or '.join(s.value for s in args.after_setting_in)} therapy"
     if args.assessed_by_in:
         want += f", assessed by {' or '.join(args.assessed_by_in)}"
-    s = p.disease_status
-    if s is None:
+    return want
+
+
+def _rank_ok(args: ResponseArgs, rank: int) -> bool:
+    return (args.at_least is None or rank >= RESPONSE_ORDER[args.at_least]) and (
+        args.at_most is None or rank <= RESPONSE_ORDER[args.at_most]
+    )
+
+
+# What a course's outcome says of the response after it: no response means SD or PD.
+_OUTCOME_RANKS = {
+    TherapyOutcome.no_response: (RESPONSE_ORDER["SD"], RESPONSE_ORDER["PD"]),
+    TherapyOutcome.progression: (RESPONSE_ORDER["PD"],),
+}
+
+
+def _response_from_course(args: ResponseArgs, ctx: Context, want: str, lead: str) -> Evidence:
+    """No usable disease status: a latest course that ended without response (or with
+    progression) still settles what response followed it."""
+    latest, _ = course_before(ctx, None)
+    outcome = ctx.outcome(latest) if latest is not None else None
+    if latest is None or outcome not in _OUTCOME_RANKS:
         return _ev(
             "response",
             Verdict.unknown,
-            f"current disease status not recorded; needs {want}",
+            f"{lead}current disease status not recorded; needs {want}",
             threshold=want,
             missing=("current disease status (response)",),
         )
+    ranks = _OUTCOME_RANKS[outcome]
+    seen = "SD or PD" if len(ranks) > 1 else "PD"
+    observed = f"{_therapy_label(latest)}: {seen}"
+    said = f"{lead}no disease status recorded; the latest course {_therapy_label(latest)} ended "
+    said += "without response" if outcome is TherapyOutcome.no_response else "in progression"
+    oks = [_rank_ok(args, r) for r in ranks]
+    if not any(oks):
+        return _ev(
+            "response",
+            Verdict.not_met,
+            f"{said}, so no response ({seen}) followed it; needs {want}",
+            observed=observed,
+            observed_date=latest.end,
+            threshold=want,
+        )
+    missing: list[str] = []
+    if not all(oks):
+        missing.append("current disease status (response)")
+    stale = _stale(latest.end, args.max_age_days, ctx.as_of)
+    if stale:
+        missing.append("current disease status (recent)")
+    if args.after_line_in:
+        if latest.line is None:
+            missing.append("line of therapy the response followed")
+        elif latest.line not in args.after_line_in:
+            return _ev(
+                "response",
+                Verdict.not_met,
+                f"{said} (line {latest.line}); needs {want}",
+                observed=observed,
+                observed_date=latest.end,
+                threshold=want,
+            )
+    if args.after_setting_in:
+        fits = setting_matches(latest.setting, latest.line, args.after_setting_in)
+        if fits is None:
+            missing.append("setting of the therapy the response followed")
+        elif not fits:
+            return _ev(
+                "response",
+                Verdict.not_met,
+                f"{said}; needs {want}",
+                observed=observed,
+                observed_date=latest.end,
+                threshold=want,
+            )
+    if args.assessed_by_in:
+        missing.append("how the response was assessed")
+    if missing:
+        return _ev(
+            "response",
+            Verdict.unknown,
+            f"{said} ({seen}); {', '.join(missing)} not recorded; needs {want}",
+            observed=observed,
+            observed_date=latest.end,
+            threshold=want,
+            missing=tuple(dict.fromkeys(missing)),
+        )
+    return _ev(
+        "response",
+        Verdict.met,
+        f"{said} ({seen}); needs {want}",
+        observed=observed,
+        observed_date=latest.end,
+        threshold=want,
+    )
+
+
+@predicate("response", ResponseArgs)
+def eval_response(args: ResponseArgs, ctx: Context) -> Evidence:
+    """Current response category (from disease_status) with line/setting/method filters.
+    Without a disease status, a latest course that ended without response or in progression
+    decides what it can (no PR after it)."""
+    want = _response_want(args)
+    s = ctx.patient.disease_status
+    lead = ""
+    if s is not None and dated_after(s.date, ctx.as_of):
+        lead = f"disease status dated {s.date} is after the screening date (ignored); "
+        s = None
+    if s is None or s.response is None:
+        return _response_from_course(args, ctx, want, lead)
     cat = response_category(s.response)
     observed = f"{s.response}" + (f" by {s.assessed_by}" if s.assessed_by else "")
-    if s.date is not None and s.date > ctx.as_of:
-        return _ev(
-            "response",
-            Verdict.unknown,
-            f"disease status dated {s.date}, after the screening date",
-            observed=observed,
-            observed_date=s.date,
-            threshold=want,
-            missing=("current disease status (response)",),
-        )
     if cat is None:
         return _ev(
             "response",
@@ -1451,11 +1891,7 @@ def eval_response(args: ResponseArgs, ctx: Context) -> Evidence:
             threshold=want,
             missing=("current disease status (recent)",),
         )
-    rank = RESPONSE_ORDER[cat]
-    ok = (args.at_least is None or rank >= RESPONSE_ORDER[args.at_least]) and (
-        args.at_most is None or rank <= RESPONSE_ORDER[args.at_most]
-    )
-    if not ok:
+    if not _rank_ok(args, RESPONSE_ORDER[cat]):
         return _ev(
             "response",
             Verdict.not_met,
@@ -1466,12 +1902,8 @@ def eval_response(args: ResponseArgs, ctx: Context) -> Evidence:
         )
     missing: list[str] = []
     notes: list[str] = []
-    before = s.date or ctx.as_of
-    prior = [t for t in p.therapies or [] if t.start is None or t.start <= before]
     if args.after_line_in:
-        line = s.after_line
-        if line is None and p.therapies is not None and prior and all(t.line for t in prior):
-            line = max(t.line or 0 for t in prior)
+        line = s.after_line if s.after_line is not None else line_before(ctx, s.date)
         if line is None:
             missing.append("line of therapy the response followed")
         elif line not in args.after_line_in:
@@ -1486,49 +1918,118 @@ def eval_response(args: ResponseArgs, ctx: Context) -> Evidence:
         else:
             notes.append(f"after line {line}")
     if args.after_setting_in:
-        dated = sorted((t for t in prior if t.start is not None), key=lambda t: t.start or before)
-        if p.therapies is None or not dated or dated[-1].setting is None:
+        latest, why = course_before(ctx, s.date)
+        fits = (
+            setting_matches(latest.setting, latest.line, args.after_setting_in)
+            if latest is not None
+            else None
+        )
+        if latest is None or fits is None:
             missing.append("setting of the therapy the response followed")
-        elif dated[-1].setting not in args.after_setting_in:
+            if why:
+                notes.append(why)
+        elif not fits:
             return _ev(
                 "response",
                 Verdict.not_met,
-                f"{observed} followed {_therapy_label(dated[-1])}; needs {want}",
+                f"{observed} followed {_therapy_label(latest)}; needs {want}",
                 observed=observed,
                 observed_date=s.date,
                 threshold=want,
             )
         else:
-            notes.append(f"after {_therapy_label(dated[-1])}")
+            notes.append(f"after {_therapy_label(latest)}")
     if args.assessed_by_in:
         if s.assessed_by is None:
             missing.append("how the response was assessed")
-        else:
-            if not assessed_by_matches(s.assessed_by, args.assessed_by_in):
-                return _ev(
-                    "response",
-                    Verdict.not_met,
-                    f"response assessed by {s.assessed_by}; needs {want}",
-                    observed=observed,
-                    observed_date=s.date,
-                    threshold=want,
-                )
+        elif not assessed_by_matches(s.assessed_by, args.assessed_by_in):
+            return _ev(
+                "response",
+                Verdict.not_met,
+                f"response assessed by {s.assessed_by}; needs {want}",
+                observed=observed,
+                observed_date=s.date,
+                threshold=want,
+            )
+    extra = f" ({'; '.join(notes)})" if notes else ""
     if missing:
         return _ev(
             "response",
             Verdict.unknown,
-            f"{observed}, but {', '.join(missing)} not recorded",
+            f"{observed}, but {', '.join(missing)} not recorded{extra}",
             observed=observed,
             observed_date=s.date,
             threshold=want,
             missing=tuple(missing),
         )
-    extra = f" ({'; '.join(notes)})" if notes else ""
     return _ev(
         "response",
         Verdict.met,
         f"current response {observed}{extra}; needs {want}",
         observed=observed,
+        observed_date=s.date,
+        threshold=want,
+    )
+
+
+@predicate("disease_state", DiseaseStateArgs)
+def eval_disease_state(args: DiseaseStateArgs, ctx: Context) -> Evidence:
+    """The disease status records a state such as relapsed or refractory. The status describes
+    the patient's disease: with ``for_condition``, a patient whose only diagnosis is another
+    disease does not meet it, and one with several diagnoses is unknown."""
+    want = " or ".join(x.value.replace("_", " ") for x in args.one_of)
+    cid: str | None = None
+    why = ""
+    if args.for_condition:
+        target = ctx.vocab.condition_id(args.for_condition) or args.for_condition
+        want += f" {ctx.vocab.condition_name(target)}"
+        cid, why = ctx.diagnosis_treated()
+        if cid is not None and ctx.vocab.condition_is_a(target, cid) and cid != target:
+            why = f"the only diagnosis, {ctx.vocab.condition_name(cid)}, is broader"
+            cid = None
+        if cid is not None and not ctx.vocab.condition_is_a(cid, target):
+            name = ctx.vocab.condition_name(cid)
+            return _ev(
+                "disease_state",
+                Verdict.not_met,
+                f"the patient's only diagnosis is {name}; needs {want}",
+                observed=name,
+                threshold=want,
+            )
+    s = ctx.patient.disease_status
+    if s is not None and dated_after(s.date, ctx.as_of):
+        return _ev(
+            "disease_state",
+            Verdict.unknown,
+            f"disease status dated {s.date} is after the screening date (ignored); needs {want}",
+            threshold=want,
+            missing=("disease state (relapsed / refractory)",),
+        )
+    if s is None or s.state is None:
+        return _ev(
+            "disease_state",
+            Verdict.unknown,
+            f"whether the disease is {want} is not recorded",
+            threshold=want,
+            missing=("disease state (relapsed / refractory)",),
+        )
+    shown = s.state.value.replace("_", " ")
+    line = f" after line {s.state_after_line}" if s.state_after_line else ""
+    if s.state in args.one_of and args.for_condition and cid is None:
+        return _ev(
+            "disease_state",
+            Verdict.unknown,
+            f"disease {shown}{line}, but which disease the status describes is not known ({why})",
+            observed=f"{shown}{line}",
+            observed_date=s.date,
+            threshold=want,
+            missing=("which diagnosis the disease status describes",),
+        )
+    return _ev(
+        "disease_state",
+        _tri(s.state in args.one_of),
+        f"disease {shown}{line}; needs {want}",
+        observed=f"{shown}{line}",
         observed_date=s.date,
         threshold=want,
     )
@@ -1540,7 +2041,13 @@ def eval_response(args: ResponseArgs, ctx: Context) -> Evidence:
 
 @predicate("prior_malignancy", PriorMalignancyArgs)
 def eval_prior_malignancy(args: PriorMalignancyArgs, ctx: Context) -> Evidence:
-    """Some prior malignancy, other than the exceptions, is recent (met = excluded-style)."""
+    """Some prior malignancy, other than the exceptions, is recent (met = excluded-style).
+
+    A cancer still inside its window is recent whatever its treatment intent; intent matters
+    for an excepted condition, and once the window has passed. A malignancy diagnosed after the
+    screening date is ignored; a disease-free or treatment date after it means the patient was
+    not yet disease-free (or still treated) on it.
+    """
     vocab = ctx.vocab
     span = f"{_fmt(args.years)} years"
     if args.measure == "disease_free":
@@ -1554,7 +2061,7 @@ def eval_prior_malignancy(args: PriorMalignancyArgs, ctx: Context) -> Evidence:
         names = ", ".join(vocab.condition_name(c) for c in excepted)
         cur = " (curatively treated)" if args.exception_requires_curative_treatment else ""
         want += f", except {names}{cur}"
-    items = ctx.patient.prior_malignancies
+    items, complete = listed(ctx.patient.prior_malignancies)
     if items is None:
         return _ev(
             "prior_malignancy",
@@ -1566,9 +2073,17 @@ def eval_prior_malignancy(args: PriorMalignancyArgs, ctx: Context) -> Evidence:
     recent: list[tuple[str, dt.date | None]] = []
     unknown: list[str] = []
     clear: list[str] = []
+    later: list[str] = []
+
+    def when(day: dt.date) -> str:
+        return f"{day} (after the screening date)" if day > ctx.as_of else str(day)
+
     for m in items:
         cid = vocab.condition_id(m.condition)
         label = m.condition
+        if dated_after(m.diagnosed, ctx.as_of):
+            later.append(f"{label} ({m.diagnosed})")
+            continue
         if excepted:
             if cid is None:
                 unknown.append(f"{label!r} is not in the vocabulary (is it an exception?)")
@@ -1590,30 +2105,35 @@ def eval_prior_malignancy(args: PriorMalignancyArgs, ctx: Context) -> Evidence:
                 else:
                     unknown.append(f"{label}: disease-free date not recorded")
                 continue
-            if args.require_curative_intent and m.curative_intent is None:
-                unknown.append(f"{label}: curative intent not recorded")
-                continue
             event = m.disease_free_since
-            what = "disease-free since"
-        else:
-            dates = [d for d in (m.diagnosed, m.last_treatment) if d is not None]
-            if not dates or (m.last_treatment is None and m.diagnosed is None):
-                unknown.append(f"{label}: diagnosis and treatment dates not recorded")
-                continue
-            if m.last_treatment is None and m.diagnosed is not None:
-                # Treatment date unknown: only decidable if diagnosis is itself recent.
-                event = m.diagnosed
-                if not _is_recent(event, args, ctx.as_of):
-                    unknown.append(f"{label}: last treatment date not recorded")
-                    continue
+            clears_on = _clears_on(event, args)
+            if ctx.as_of < clears_on:
+                recent.append((f"{label}: disease-free since {when(event)}", clears_on))
+            elif args.require_curative_intent and m.curative_intent is None:
+                unknown.append(
+                    f"{label}: disease-free since {event}, but whether the therapy had curative "
+                    "intent is not recorded"
+                )
             else:
-                event = max(dates)
-            what = "last diagnosed/treated"
+                clear.append(f"{label}: disease-free since {event}")
+            continue
+        dates = [d for d in (m.diagnosed, m.last_treatment) if d is not None]
+        if not dates:
+            unknown.append(f"{label}: diagnosis and treatment dates not recorded")
+            continue
+        if m.last_treatment is None and m.diagnosed is not None:
+            # Treatment date unknown: only decidable if diagnosis is itself recent.
+            event = m.diagnosed
+            if not _is_recent(event, args, ctx.as_of):
+                unknown.append(f"{label}: last treatment date not recorded")
+                continue
+        else:
+            event = max(dates)
         clears_on = _clears_on(event, args)
         if ctx.as_of < clears_on:
-            recent.append((f"{label}: {what} {event}", clears_on))
+            recent.append((f"{label}: last diagnosed/treated {when(event)}", clears_on))
         else:
-            clear.append(f"{label}: {what} {event}")
+            clear.append(f"{label}: last diagnosed/treated {event}")
     if recent:
         ends = [d for _, d in recent if d is not None]
         changes = max(ends) if len(ends) == len(recent) else None
@@ -1634,10 +2154,14 @@ def eval_prior_malignancy(args: PriorMalignancyArgs, ctx: Context) -> Evidence:
             missing=tuple(f"prior malignancy: {u}" for u in unknown[:3]),
         )
     seen = "; ".join(clear) if clear else "none"
+    if not complete:
+        return _not_found(
+            "prior_malignancy", want, complete, seen, what="prior malignancy history"
+        )
     return _ev(
         "prior_malignancy",
         Verdict.not_met,
-        f"prior malignancies: {seen}",
+        f"prior malignancies: {seen}{_later(later, ctx.as_of)}",
         observed=seen,
         threshold=want,
     )
@@ -1655,12 +2179,18 @@ def _is_recent(event: dt.date, args: PriorMalignancyArgs, as_of: dt.date) -> boo
 
 @predicate("condition", ConditionArgs)
 def eval_condition(args: ConditionArgs, ctx: Context) -> Evidence:
-    """The patient has one of the conditions (or a subtype) with one of the statuses."""
+    """The patient has one of the conditions (or a subtype) with one of the statuses.
+
+    A condition listed without a status is present in some status not recorded: it meets a
+    criterion that accepts every status, and is unknown for one asking for some statuses. A
+    list known only in part decides "not met" only for conditions it records (with a status,
+    or as absent, directly or through a broader condition).
+    """
     vocab = ctx.vocab
     targets = [vocab.condition_id(c) or c for c in args.any_of]
     names = " or ".join(vocab.condition_name(t) for t in targets)
     want = f"{names} ({'/'.join(args.status_in)})"
-    conditions = ctx.patient.conditions
+    conditions, complete = listed(ctx.patient.conditions)
     if conditions is None:
         return _ev(
             "condition",
@@ -1671,17 +2201,40 @@ def eval_condition(args: ConditionArgs, ctx: Context) -> Evidence:
         )
     unknown: list[str] = []
     others: list[str] = []
+    later: list[str] = []
+    settled: set[str] = set()
+    every_status = set(args.status_in) >= set(_ANY_PRESENT)
     for c in conditions:
+        if dated_after(c.since, ctx.as_of):
+            later.append(f"{c.condition} (since {c.since})")
+            continue
         cid = vocab.condition_id(c.condition)
         if cid is None:
             unknown.append(f"{c.condition!r} is not in the vocabulary")
             continue
+        status = c.status.value if c.status is not None else None
+        for t in targets:
+            negative = status == "absent" and vocab.condition_is_a(t, cid)
+            other = cid == t and status not in (None, "unknown") and status not in args.status_in
+            if negative or other:
+                settled.add(t)
         if not any(vocab.condition_is_a(cid, t) for t in targets):
             continue
-        shown = f"{c.condition} ({c.status.value})"
-        if c.status.value == "unknown":
+        shown = f"{c.condition} ({status or 'status not recorded'})"
+        if status is None and every_status:
+            return _ev(
+                "condition",
+                Verdict.met,
+                f"{c.condition} recorded (any status counts)",
+                observed=shown,
+                observed_date=c.since,
+                threshold=want,
+            )
+        if status is None:
+            unknown.append(f"{c.condition}: status not recorded")
+        elif status == "unknown":
             unknown.append(f"{c.condition}: status unknown")
-        elif c.status.value in args.status_in:
+        elif status in args.status_in:
             return _ev(
                 "condition",
                 Verdict.met,
@@ -1701,7 +2254,23 @@ def eval_condition(args: ConditionArgs, ctx: Context) -> Evidence:
             missing=tuple(f"condition: {u}" for u in unknown[:3]),
         )
     seen = ", ".join(others) if others else f"no {names} on the problem list"
-    return _ev("condition", Verdict.not_met, seen, observed=seen, threshold=want)
+    if not complete and not all(t in settled for t in targets):
+        open_names = " or ".join(vocab.condition_name(t) for t in targets if t not in settled)
+        return _ev(
+            "condition",
+            Verdict.unknown,
+            f"the problem list is known only in part and records nothing on {open_names}",
+            observed=", ".join(others) or None,
+            threshold=want,
+            missing=(f"{open_names} status (problem list)",),
+        )
+    return _ev(
+        "condition",
+        Verdict.not_met,
+        seen + _later(later, ctx.as_of),
+        observed=seen,
+        threshold=want,
+    )
 
 
 @predicate("hypersensitivity", HypersensitivityArgs)
@@ -1709,7 +2278,7 @@ def eval_hypersensitivity(args: HypersensitivityArgs, ctx: Context) -> Evidence:
     """A recorded hypersensitivity to a listed drug or class (or a class containing a drug)."""
     vocab = ctx.vocab
     want = f"hypersensitivity to {_filter_names(vocab, args)}"
-    items = ctx.patient.hypersensitivities
+    items, complete = listed(ctx.patient.hypersensitivities)
     if items is None:
         return _ev(
             "hypersensitivity",
@@ -1724,6 +2293,8 @@ def eval_hypersensitivity(args: HypersensitivityArgs, ctx: Context) -> Evidence:
     classes = {vocab.class_id(c) or c for c in args.classes}
     unknown: list[str] = []
     for h in items:
+        if dated_after(h.date, ctx.as_of):
+            continue  # a reaction not yet seen on the screening date
         drug_ids = vocab.drug_ids(h.agent)
         class_id = vocab.class_id(h.agent)
         hit = False
@@ -1764,6 +2335,8 @@ def eval_hypersensitivity(args: HypersensitivityArgs, ctx: Context) -> Evidence:
             missing=tuple(f"hypersensitivity: {u}" for u in unknown[:3]),
         )
     seen = ", ".join(h.agent for h in items) or "none"
+    if not complete:
+        return _not_found("hypersensitivity", want, complete, seen, what="hypersensitivity list")
     return _ev(
         "hypersensitivity",
         Verdict.not_met,
@@ -1871,7 +2444,7 @@ def eval_procedure(args: ProcedureArgs, ctx: Context) -> Evidence:
     want = args.type.replace("_", " ")
     if args.conditioning_in:
         want += f" with {' or '.join(args.conditioning_in)} conditioning"
-    items = ctx.patient.procedures
+    items, complete = listed(ctx.patient.procedures)
     if items is None:
         return _ev(
             "procedure",
@@ -1907,14 +2480,42 @@ def eval_procedure(args: ProcedureArgs, ctx: Context) -> Evidence:
             missing=("transplant conditioning",),
         )
     seen = ", ".join(p.type for p in items) or "none"
+    if not complete:
+        return _not_found("procedure", want, complete, seen, what="procedure history")
     return _ev(
         "procedure", Verdict.not_met, f"procedures recorded: {seen}", observed=seen, threshold=want
     )
 
 
+_RED = {"rbc", "red cells", "red blood cells"}
+
+
+def _course_ti(args: TransfusionArgs, ctx: Context, t: Therapy) -> tuple[bool | None, str]:
+    """What a course's own record says of transfusion independence on it (None: nothing):
+    ``ti_reached``/``ti_at_end``, and an outcome of no response or progression (no TI)."""
+    if args.status != "independent" or args.when == "before_start":
+        return None, ""
+    flag = t.ti_at_end if args.when == "at_end" else t.ti_reached
+    if flag is not None:
+        what = "at the end of" if args.when == "at_end" else "on"
+        return flag, f"transfusion independence {'' if flag else 'not '}recorded {what} the course"
+    if args.when == "at_end" and t.ti_reached is False:
+        return False, "transfusion independence was not reached on the course"
+    outcome = ctx.outcome(t)
+    if outcome in NO_RESPONSE_OUTCOMES:
+        assert outcome is not None
+        return False, f"the course ended with {outcome.value.replace('_', ' ')}"
+    return None, ""
+
+
 @predicate("transfusion", TransfusionArgs)
 def eval_transfusion(args: TransfusionArgs, ctx: Context) -> Evidence:
-    """RBC transfusion status before, during or at the end of a course of a drug."""
+    """RBC transfusion status before, during or at the end of a course of a drug.
+
+    Recorded transfusion periods decide first; then the course's own record (transfusion
+    independence reached / held at the end; an outcome of no response or progression means
+    none was reached). A course running on the screening date has not ended.
+    """
     vocab = ctx.vocab
     wanted = vocab.drug_ids(args.drug) or frozenset()
     name = " + ".join(vocab.drug_name(d) for d in sorted(wanted))
@@ -1923,7 +2524,8 @@ def eval_transfusion(args: TransfusionArgs, ctx: Context) -> Evidence:
     ]
     want = f"RBC transfusion-{args.status} {when} {name}"
     p = ctx.patient
-    if p.therapies is None:
+    therapies, tx_complete = listed(p.therapies)
+    if therapies is None:
         return _ev(
             "transfusion",
             Verdict.unknown,
@@ -1931,10 +2533,9 @@ def eval_transfusion(args: TransfusionArgs, ctx: Context) -> Evidence:
             threshold=want,
             missing=("therapy history",),
         )
-    courses = [t for t in p.therapies if ctx.therapy_drugs(t) & wanted]
+    courses = [t for t in therapies if ctx.therapy_drugs(t) & wanted and ctx.started(t)]
     if not courses:
-        unresolved = [t for t in p.therapies if ctx.unresolved_therapy_terms(t)]
-        if unresolved:
+        if [t for t in therapies if ctx.unresolved_therapy_terms(t)]:
             return _ev(
                 "transfusion",
                 Verdict.unknown,
@@ -1942,55 +2543,83 @@ def eval_transfusion(args: TransfusionArgs, ctx: Context) -> Evidence:
                 threshold=want,
                 missing=("therapy detail: drug names",),
             )
+        if not tx_complete:
+            return _ev(
+                "transfusion",
+                Verdict.unknown,
+                f"no course of {name} among the recorded therapies, but the therapy history is "
+                "known only in part",
+                threshold=want,
+                missing=("therapy history (complete)",),
+            )
         return _ev("transfusion", Verdict.not_met, f"no course of {name} recorded", threshold=want)
-    if p.transfusions is None:
-        return _ev(
-            "transfusion",
-            Verdict.unknown,
-            "transfusion history not recorded",
-            threshold=want,
-            missing=("RBC transfusion history",),
-        )
+    periods_listed, periods_complete = listed(p.transfusions)
     periods = [
-        x for x in p.transfusions if normalise(x.product) in {"rbc", "red cells", "red blood cells"}
+        x
+        for x in periods_listed or []
+        if normalise(x.product) in _RED and not dated_after(x.start, ctx.as_of)
     ]
     open_: list[str] = []
     needed: list[str] = []
+    settled: list[str] = []
     for t in courses:
-        if (
-            args.when == "at_end"
-            and t.end is None
-            and (t.ongoing or t.outcome is TherapyOutcome.ongoing)
-        ):
-            continue  # still on the drug: it has not been stopped
-        if t.start is None or (args.when == "at_end" and t.end is None):
-            which = "start date" if t.start is None else "end date"
-            open_.append(f"{_therapy_label(t)}: {which} not recorded")
-            needed.append(f"{which} of the {name} course")
-            continue
-        if args.when == "before_start":
-            day = t.start - dt.timedelta(days=1)
-            hits = [x for x in periods if x.start <= day and (x.end is None or x.end >= day)]
-        elif args.when == "at_end":
-            day = t.end  # type: ignore[assignment]
-            hits = [x for x in periods if x.start <= day and (x.end is None or x.end >= day)]
+        if args.when == "at_end" and ctx.running(t):
+            continue  # still on the drug on the screening date: it has not been stopped
+        own, own_why = _course_ti(args, ctx, t)
+        hits: list[Any] = []
+        reason = ""
+        if periods_listed is None:
+            reason = "transfusion history not recorded"
+            need = "RBC transfusion history"
+        elif t.start is None and args.when != "at_end":
+            reason = f"{_therapy_label(t)}: start date not recorded"
+            need = f"start date of the {name} course"
+        elif args.when == "at_end" and t.end is None:
+            reason = f"{_therapy_label(t)}: end date not recorded"
+            need = f"end date of the {name} course"
         else:
-            end = t.end or ctx.as_of
-            hits = [x for x in periods if x.start <= end and (x.end is None or x.end >= t.start)]
-        if not hits:
-            open_.append(f"no transfusion status recorded {when} {_therapy_label(t)}")
-            needed.append("RBC transfusion history")
-            continue
-        if any(x.status == args.status for x in hits):
-            x = next(x for x in hits if x.status == args.status)
+            if args.when == "before_start":
+                assert t.start is not None
+                day = t.start - dt.timedelta(days=1)
+                hits = [x for x in periods if x.start <= day and (x.end is None or x.end >= day)]
+            elif args.when == "at_end":
+                assert t.end is not None
+                day = t.end
+                hits = [x for x in periods if x.start <= day and (x.end is None or x.end >= day)]
+            else:
+                assert t.start is not None
+                end = t.end if ctx.stopped_by(t) and t.end is not None else ctx.as_of
+                start = t.start
+                hits = [x for x in periods if x.start <= end and (x.end is None or x.end >= start)]
+            reason = f"no transfusion status recorded {when} {_therapy_label(t)}"
+            need = "RBC transfusion history"
+        match = next((x for x in hits if x.status == args.status), None)
+        if match is not None:
             return _ev(
                 "transfusion",
                 Verdict.met,
-                f"transfusion-{x.status} from {x.start} {when} {_therapy_label(t)}",
-                observed=f"{x.status} from {x.start}",
-                observed_date=x.start,
+                f"transfusion-{match.status} from {match.start} {when} {_therapy_label(t)}",
+                observed=f"{match.status} from {match.start}",
+                observed_date=match.start,
                 threshold=want,
             )
+        if own is True:
+            return _ev(
+                "transfusion",
+                Verdict.met,
+                f"{_therapy_label(t)}: {own_why}",
+                observed=own_why,
+                observed_date=t.end,
+                threshold=want,
+            )
+        if own is False:
+            settled.append(f"{_therapy_label(t)}: {own_why}")
+            continue
+        if hits and (args.when != "during" or periods_complete):
+            settled.append(f"{_therapy_label(t)}: {hits[0].status} {when}")
+            continue
+        open_.append(reason)
+        needed.append(need)
     if open_:
         return _ev(
             "transfusion",
@@ -1999,10 +2628,11 @@ def eval_transfusion(args: TransfusionArgs, ctx: Context) -> Evidence:
             threshold=want,
             missing=tuple(dict.fromkeys(needed)),
         )
+    detail = f" ({'; '.join(settled)})" if settled else ""
     return _ev(
         "transfusion",
         Verdict.not_met,
-        f"not transfusion-{args.status} {when} {name}",
+        f"not transfusion-{args.status} {when} {name}{detail}",
         threshold=want,
     )
 

@@ -18,6 +18,14 @@ def field_path(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) if parts else "value"
 
 
+_BOUND_WORDS = {
+    "greater_than": "more than",
+    "greater_than_equal": "at least",
+    "less_than": "less than",
+    "less_than_equal": "at most",
+}
+
+
 def _expected(text: str) -> tuple[str, ...]:
     return tuple(e.strip(" '") for e in text.replace(" or ", ", ").split(",") if e.strip(" '"))
 
@@ -27,6 +35,9 @@ def message_for(err: Any) -> tuple[str, tuple[str, ...]]:
 
     >>> message_for({"type": "extra_forbidden", "loc": ("a", "sexx"), "msg": "", "input": 1})
     ("unknown field 'sexx'", ())
+    >>> message_for({"type": "greater_than_equal", "loc": ("labs", 0, "value"), "msg": "",
+    ...              "input": -1.0, "ctx": {"ge": 0}})
+    ('labs.0.value: must be at least 0 (got -1.0)', ())
     """
     kind = err["type"]
     ctx = err.get("ctx") or {}
@@ -38,6 +49,11 @@ def message_for(err: Any) -> tuple[str, tuple[str, ...]]:
         return f"missing required field '{loc[-1] if loc else ''}'", ()
     if kind in ("enum", "literal_error"):
         return f"{field_path(loc)}: {value!r} is not allowed", _expected(ctx.get("expected", ""))
+    if kind in _BOUND_WORDS and not isinstance(value, bool | dict | list):
+        limit = next(iter(ctx.values()), "?")
+        if isinstance(limit, float) and limit.is_integer():
+            limit = int(limit)
+        return f"{field_path(loc)}: must be {_BOUND_WORDS[kind]} {limit} (got {value!r})", ()
     message = str(err["msg"])
     if message.startswith("Value error, "):
         message = message[len("Value error, ") :]

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from trialmatch.criteria import trial_from_document
 from trialmatch.errors import InputError, Problem
-from trialmatch.patient import Patient, patient_from_document
+from trialmatch.patient import Listing, Patient, T, patient_from_document
 from trialmatch.predicates import procedure_type, response_category
 from trialmatch.vocab import Vocabulary
 from trialmatch.yamlio import load_document
@@ -38,7 +39,9 @@ def is_trial_document(data: object) -> bool:
     return isinstance(data, dict) and bool({"inclusion", "exclusion", "title"} & set(data))
 
 
-def validate_paths(paths: Iterable[Path], vocab: Vocabulary | None = None) -> ValidationReport:
+def validate_paths(
+    paths: Iterable[Path], vocab: Vocabulary | None = None, as_of: dt.date | None = None
+) -> ValidationReport:
     """Validate every file (directories are searched for .yaml/.yml/.json).
 
     >>> validate_paths([Path("no-such-file.yaml")]).problems[0].message
@@ -59,7 +62,7 @@ def validate_paths(paths: Iterable[Path], vocab: Vocabulary | None = None) -> Va
                 trial_ids[trial.id] = str(f)
                 report.ok.append(f"{f} (trial {trial.id}, {len(trial.criteria)} criteria)")
             else:
-                patient = patient_from_document(doc)
+                patient = patient_from_document(doc, as_of)
                 report.warnings += [f"{f}: {w}" for w in patient_warnings(patient, vocab)]
                 report.ok.append(f"{f} (patient {patient.id})")
         except InputError as exc:
@@ -81,19 +84,29 @@ def patient_warnings(patient: Patient, vocab: Vocabulary) -> list[str]:
         for term in (d.condition, d.code):
             if term and vocab.condition_id(term) is None:
                 unknown("diagnosis", term, "condition")
-    for c in patient.conditions or []:
+        if d.subtype and vocab.condition_id(d.subtype) is None:
+            unknown("diagnosis subtype", d.subtype, "condition")
+    for c in items(patient.conditions):
         if vocab.condition_id(c.condition) is None:
             unknown("condition", c.condition, "condition")
-    for m in patient.prior_malignancies or []:
+    for m in items(patient.prior_malignancies):
         if vocab.condition_id(m.condition) is None:
             unknown("prior malignancy", m.condition, "condition")
-    for t in patient.therapies or []:
+    for t in items(patient.therapies):
         for term in [*t.drugs, *([t.regimen] if t.regimen else [])]:
             if vocab.drug_ids(term) is None:
-                unknown("drug", term, "drug")
+                if term == t.regimen and t.drugs:
+                    out.append(
+                        f"regimen {term!r} is not in the vocabulary; the therapy is judged on "
+                        f"its drugs ({', '.join(t.drugs)})"
+                    )
+                else:
+                    unknown("drug", term, "drug")
+        if t.indication and vocab.condition_id(t.indication) is None:
+            unknown("therapy indication", t.indication, "condition")
         if t.best_response and response_category(t.best_response) is None:
             out.append(f"best response {t.best_response!r} is not a standard category")
-    for h in patient.hypersensitivities or []:
+    for h in items(patient.hypersensitivities):
         if vocab.drug_ids(h.agent) is None and vocab.class_id(h.agent) is None:
             unknown("hypersensitivity agent", h.agent, "drug")
     for lab in patient.labs or []:
@@ -101,15 +114,23 @@ def patient_warnings(patient: Patient, vocab: Vocabulary) -> list[str]:
         if lab_id is None:
             unknown("lab", lab.name, "lab")
         elif vocab.lab_factor(lab_id, lab.unit) is None:
+            close = vocab.suggest_unit(lab_id, lab.unit)
+            hint = f"; did you mean {' or '.join(map(repr, close))}?" if close else ""
             out.append(
                 f"lab {lab.name!r}: unit {lab.unit!r} is not convertible "
-                f"(known: {', '.join(vocab.labs[lab_id].units)})"
+                f"(known: {', '.join(vocab.labs[lab_id].units)}){hint}"
             )
-    for pr in patient.procedures or []:
+    for pr in items(patient.procedures):
         if procedure_type(pr.type) is None:
             out.append(
                 f"procedure {pr.type!r} is not a known type (autologous_sct, allogeneic_sct)"
             )
-    if patient.disease_status and response_category(patient.disease_status.response) is None:
-        out.append(f"disease status {patient.disease_status.response!r} is not a standard category")
+    status = patient.disease_status
+    if status and status.response and response_category(status.response) is None:
+        out.append(f"disease status {status.response!r} is not a standard category")
     return out
+
+
+def items(listing: Listing[T] | None) -> list[T]:
+    """The items of a history list (none when it is not recorded)."""
+    return listing.items if listing is not None else []

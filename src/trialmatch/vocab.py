@@ -375,6 +375,16 @@ class Vocabulary:
             return None
         return value / src * dst
 
+    def suggest_unit(self, lab_id: str, unit: str, n: int = 2) -> list[str]:
+        """Known units of a lab close to an unknown spelling (a hint, never a conversion).
+
+        >>> Vocabulary.default().suggest_unit("creatinine", "mg/dl.")
+        ['mg/dL', 'mg/L']
+        """
+        by_key = {normalise_unit(u): u for u in self.labs[lab_id].units}
+        close = difflib.get_close_matches(normalise_unit(unit), list(by_key), n=n, cutoff=0.6)
+        return [by_key[c] for c in close]
+
     # -- suggestions -------------------------------------------------------------------------
 
     def suggest(self, term: str, kind: str = "any", n: int = 3) -> list[str]:
