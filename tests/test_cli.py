@@ -178,3 +178,37 @@ def test_no_arguments_shows_help(cli) -> None:
     run = cli([])
     assert run.code in (0, 2)
     assert "check" in run.stdout + run.stderr
+
+
+def test_check_refuses_a_birth_date_after_the_screening_date(cli, tmp_path: Path) -> None:
+    path = write(tmp_path, "p.yaml", "id: P1\nbirth_date: 2026-12-01\n")
+    run = cli(["check", str(path), "--as-of", AS_OF])
+    assert run.code == 2
+    assert run.stdout == ""
+    assert run.stderr == (
+        f"error: {path}:2:1: birth_date: 2026-12-01 is after the screening date {AS_OF}\n"
+    )
+    assert cli(["check", str(path), "--as-of", "2026-12-01"]).code == 0
+
+
+def test_validate_checks_patients_against_the_screening_date(cli, tmp_path: Path) -> None:
+    path = write(tmp_path, "p.yaml", "id: P1\nbirth_date: 1890-01-01\n")
+    run = cli(["validate", str(path), "--as-of", AS_OF])
+    assert run.code == 2
+    assert "gives an age of 136 on the screening date" in run.stderr
+    assert cli(["validate", str(path), "--as-of", "2019-01-01"]).code == 0
+
+
+def test_validate_warns_about_an_unknown_subtype_and_regimen(cli, tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "p.yaml",
+        "id: P1\ndiagnoses:\n  - {condition: MDS, subtype: MDS with a rare variant xyz}\n"
+        "therapies:\n  - {regimen: Aza-X, drugs: [azacitidine]}\n",
+    )
+    run = cli(["validate", str(path), "--as-of", AS_OF])
+    assert run.code == 0, run.stderr
+    assert "diagnosis subtype 'MDS with a rare variant xyz' is not in the vocabulary" in run.stderr
+    assert "regimen 'Aza-X' is not in the vocabulary; the therapy is judged on its drugs" in (
+        run.stderr
+    )

@@ -91,6 +91,12 @@ CRITERIA_CASES = [
     bad("criteria_phase_1_10.yaml", "3:1", "1.1 is not allowed", "1/2"),
     bad("criteria_bad_date.yaml", "5:", "2021-02-30"),
     bad("criteria_word_boolean.yaml", "12:", "is"),
+    # Issue 9 point 8: bounds and windows that cannot be computed or admit no value.
+    bad("criteria_contradictory_bounds.yaml", "12:7", "the bounds ≥ 3 and ≤ 1 admit no value"),
+    bad("criteria_infinite_bound.yaml", "14:9", "finite number"),
+    bad("criteria_window_too_long.yaml", "13:9", "years: must be at most 150 (got 100000)"),
+    bad("criteria_stale_window_too_long.yaml", "12:26",
+        "max_age_days: must be at most 54787 (got 1000000000)"),
 ]
 
 
@@ -191,7 +197,41 @@ PATIENT_CASES = [
     bad("patient_word_boolean_no.yaml", "3:1", "pregnant"),
     bad("patient_word_boolean_yes.yaml", "3:1", "breastfeeding"),
     bad("patient_word_boolean_on.yaml", "3:1", "childbearing_potential"),
+    # Issue 9 point 8: values no patient can have.
+    bad("patient_negative_lab.yaml", "3:24", "labs.0.value: must be at least 0 (got -1.2)"),
+    bad("patient_nan_lab.yaml", "3:24", "labs.0.value", "finite number"),
+    bad("patient_uln_zero.yaml", "3:39", "labs.0.uln: must be more than 0 (got 0)"),
+    bad("patient_ti_at_end_on_ongoing_course.yaml", "3:5", "therapies.0",
+        "ti_at_end says how a course stopped, but this course is ongoing"),
+    bad("patient_relapse_line_as_response_line.yaml", "2:1", "disease_status",
+        "the line a relapse followed is state_after_line"),
+    # Lists known in part: a wrong shape says what is allowed; an item error is located.
+    bad("patient_list_not_a_list.yaml", "2:1",
+        "expected a list, or {complete: false, items: [...]} for a list known only in part"),
+    bad("patient_partial_list_bad_item.yaml", "5:24",
+        "conditions.items.0.status: 'positive' is not allowed", "absent"),
 ]
+
+
+@pytest.mark.parametrize(
+    ("name", "location", "fragment"),
+    [
+        ("patient_birth_date_after_screening.yaml", "2:1",
+         "birth_date: 2030-01-01 is after the screening date 2026-11-21"),
+        ("patient_age_over_130.yaml", "2:1",
+         "birth_date: 1890-01-01 gives an age of 136 on the screening date 2026-11-21 "
+         "(at most 130)"),
+    ],
+    ids=["birth_date_after_screening", "age_over_130"],
+)
+def test_impossible_on_the_screening_date(name: str, location: str, fragment: str) -> None:
+    from datetime import date
+
+    path = BAD / name
+    load_patient(path)  # valid on its own: only the screening date makes it impossible
+    with pytest.raises(InputError) as info:
+        load_patient(path, date(2026, 11, 21))
+    assert str(info.value) == f"{path}:{location}: {fragment}"
 
 
 @pytest.mark.parametrize(("name", "location", "fragments"), PATIENT_CASES)
@@ -215,7 +255,8 @@ def test_every_patient_problem_is_reported_at_once() -> None:
 def test_every_fixture_is_used() -> None:
     named = {p.values[0] for p in [*CRITERIA_CASES, *PATIENT_CASES]}
     named |= {"criteria_several_problems.yaml", "patient_several_problems.yaml",
-              "criteria_unknown_predicate_block.yaml", "criteria_phase_integer.yaml"}
+              "criteria_unknown_predicate_block.yaml", "criteria_phase_integer.yaml",
+              "patient_birth_date_after_screening.yaml", "patient_age_over_130.yaml"}
     assert {p.name for p in BAD.iterdir()} == named
 
 

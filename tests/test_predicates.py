@@ -1057,3 +1057,170 @@ def test_review_always_needs_review(patient: dict[str, Any]) -> None:
 def test_classification_ignores_case_and_spacing(written: str, expected: Verdict) -> None:
     rule = {"diagnosis": {"condition": "MDS", "classification_in": ["WHO 2008", "WHO 2016"]}}
     check(rule, {"diagnoses": [{"condition": "MDS", "classification": written}]}, expected)
+
+
+# ----------------------------------------------------------------------------------------------
+# Issue 9: lists known in part, course records, new words, impossible values
+
+PARTIAL = {"complete": False}
+
+
+@pytest.mark.parametrize(("spec", "patient", "expected"), [
+    case("partial_procedures_with_a_match", AUTO,
+         {"procedures": {**PARTIAL, "items": [{"type": "ASCT"}]}}, MET),
+    case("partial_procedures_without_a_match", AUTO,
+         {"procedures": {**PARTIAL, "items": [{"type": "allo-HSCT"}]}}, UNKNOWN),
+    case("partial_procedures_empty", AUTO, {"procedures": {**PARTIAL, "items": []}}, UNKNOWN),
+    case("complete_list_written_as_a_mapping", AUTO,
+         {"procedures": {"complete": True, "items": [{"type": "allo-HSCT"}]}}, NOT_MET),
+])
+def test_procedure_lists_known_in_part(spec: dict[str, Any], patient: dict[str, Any],
+                                       expected: Verdict) -> None:
+    check(spec, patient, expected)
+
+
+@pytest.mark.parametrize(("spec", "patient", "expected"), [
+    case("ti_reached_on_the_course", transfusion("independent", "during"),
+         {"therapies": [course("lenalidomide", start="2025-03-01", ti_reached=True)]}, MET),
+    case("ti_not_reached_on_the_course", transfusion("independent", "during"),
+         {"therapies": [course("lenalidomide", start="2025-03-01", ti_reached=False)]}, NOT_MET),
+    case("ti_at_end_without_dates", transfusion("independent", "at_end"),
+         {"therapies": [course("lenalidomide", ti_reached=True, ti_at_end=True,
+                               outcome="intolerance")]}, MET),
+    case("no_response_course_settles_ti", transfusion("independent", "during"),
+         {"therapies": [course("lenalidomide", start="2025-03-01", end="2025-06-30",
+                               outcome="no_response")]}, NOT_MET),
+    case("progression_settles_ti_at_end", transfusion("independent", "at_end"),
+         {"therapies": [course("lenalidomide", start="2025-03-01", end="2025-06-30",
+                               outcome="progression")]}, NOT_MET),
+    case("recorded_period_beats_the_outcome", transfusion("independent", "during"),
+         {"therapies": [course("lenalidomide", start="2025-03-01", end="2025-12-31",
+                               outcome="progression")],
+          "transfusions": TRANSFUSIONS}, MET),
+    case("outcome_does_not_settle_dependence", transfusion("dependent", "before_start"),
+         {"therapies": [course("lenalidomide", start="2025-03-01", outcome="no_response")]},
+         UNKNOWN),
+    case("partial_history_without_a_course", transfusion("independent", "during"),
+         {"therapies": {**PARTIAL, "items": [course("azacitidine")]}}, UNKNOWN),
+    case("course_after_screening_is_no_course", transfusion("independent", "during"),
+         {"therapies": [course("lenalidomide", start="2027-01-01")],
+          "transfusions": TRANSFUSIONS}, NOT_MET),
+    case("course_ending_after_screening_not_stopped", transfusion("independent", "at_end"),
+         {"therapies": [course("lenalidomide", start="2025-03-01", end="2027-01-01")],
+          "transfusions": TRANSFUSIONS}, NOT_MET),
+    case("partial_periods_during_other_status_unknown", transfusion("independent", "during"),
+         {"therapies": LEN_COURSE, "transfusions": {**PARTIAL, "items": TRANSFUSIONS[:1]}},
+         UNKNOWN),
+    case("complete_periods_during_other_status_not_met", transfusion("independent", "during"),
+         {"therapies": LEN_COURSE, "transfusions": TRANSFUSIONS[:1]}, NOT_MET),
+])
+def test_transfusion_course_records(spec: dict[str, Any], patient: dict[str, Any],
+                                    expected: Verdict) -> None:
+    check(spec, patient, expected)
+
+
+RELAPSED_TCL = {"disease_state": {"one_of": ["relapsed", "refractory"],
+                                  "for_condition": "T-cell lymphoma"}}
+TCL_DX = [{"condition": "peripheral T-cell lymphoma"}]
+
+
+@pytest.mark.parametrize(("spec", "patient", "expected"), [
+    case("relapsed", RELAPSED_TCL,
+         {"diagnoses": TCL_DX, "disease_status": {"state": "relapsed", "state_after_line": 1}},
+         MET),
+    case("newly_diagnosed", RELAPSED_TCL,
+         {"diagnoses": TCL_DX, "disease_status": {"state": "newly_diagnosed"}}, NOT_MET),
+    case("state_not_recorded", RELAPSED_TCL,
+         {"diagnoses": TCL_DX, "disease_status": {"response": "PR"}}, UNKNOWN),
+    case("status_not_recorded", RELAPSED_TCL, {"diagnoses": TCL_DX}, UNKNOWN),
+    case("another_disease", RELAPSED_TCL,
+         {"diagnoses": [{"condition": "MDS"}], "disease_status": {"state": "relapsed"}}, NOT_MET),
+    case("broader_diagnosis", RELAPSED_TCL,
+         {"diagnoses": [{"condition": "lymphoma"}], "disease_status": {"state": "relapsed"}},
+         UNKNOWN),
+    case("several_diagnoses", RELAPSED_TCL,
+         {"diagnoses": [*TCL_DX, {"condition": "MDS"}], "disease_status": {"state": "relapsed"}},
+         UNKNOWN),
+    case("status_after_screening", RELAPSED_TCL,
+         {"diagnoses": TCL_DX, "disease_status": {"state": "relapsed", "date": "2027-01-01"}},
+         UNKNOWN),
+    case("without_for_condition", {"disease_state": {"one_of": ["refractory"]}},
+         {"disease_status": {"state": "relapsed_and_refractory"}}, NOT_MET),
+])
+def test_disease_state(spec: dict[str, Any], patient: dict[str, Any], expected: Verdict) -> None:
+    check(spec, patient, expected)
+
+
+RENAL = {"lab": {"analyte": "creatinine clearance", "less_than": 30, "unit": "mL/min",
+                 "condition_settles": {"any_of": ["end-stage renal disease",
+                                                  "dialysis dependence"], "verdict": "met"}}}
+
+
+@pytest.mark.parametrize(("spec", "patient", "expected"), [
+    case("esrd_settles_without_a_result", RENAL,
+         {"conditions": [{"condition": "ESRD", "status": "active"}]}, MET),
+    case("dialysis_settles_without_a_result", RENAL,
+         {"conditions": [{"condition": "peritoneal dialysis", "status": "controlled"}]}, MET),
+    case("a_result_decides_first", RENAL,
+         {"labs": [lab("creatinine clearance", 45, "mL/min")],
+          "conditions": [{"condition": "ESRD", "status": "active"}]}, NOT_MET),
+    case("resolved_esrd_settles_nothing", RENAL,
+         {"conditions": [{"condition": "ESRD", "status": "resolved"}]}, UNKNOWN),
+    case("no_status_settles_nothing", RENAL, {"conditions": [{"condition": "ESRD"}]}, UNKNOWN),
+    case("no_such_condition", RENAL, {"conditions": []}, UNKNOWN),
+])
+def test_condition_settles_a_lab(spec: dict[str, Any], patient: dict[str, Any],
+                                 expected: Verdict) -> None:
+    check(spec, patient, expected)
+
+
+def test_condition_settling_a_lab_is_explained() -> None:
+    ev = check(RENAL, {"conditions": [{"condition": "ESRD", "status": "active"}]}, MET)
+    assert "ESRD (active) is recorded, which settles it (met by definition)" in ev.sentence
+
+
+def test_inferred_indication_is_named_in_the_evidence() -> None:
+    ev = check({"prior_therapy": {"for_condition": "myeloma"}},
+               {"diagnoses": [{"condition": "multiple myeloma"}],
+                "therapies": [course("lenalidomide")]}, MET)
+    assert "taken as for Multiple myeloma, the only diagnosis" in ev.sentence
+
+
+def test_unresolved_subtype_is_named_not_called_missing() -> None:
+    ev = check({"diagnosis": {"condition": "del(5q) MDS"}},
+               {"diagnoses": [{"condition": "MDS", "subtype": "MDS with a rare variant xyz"}]},
+               UNKNOWN)
+    assert "subtype 'MDS with a rare variant xyz' is not in the vocabulary" in ev.sentence
+    assert "not recorded" not in ev.sentence
+
+
+def test_unknown_unit_gives_a_hint() -> None:
+    ev = check({"lab": {"analyte": "creatinine", "at_most": 2.5, "unit": "mg/dL"}},
+               {"labs": [lab("creatinine", 1.0, "mg/dl.")]}, UNKNOWN)
+    assert "did you mean 'mg/dL'" in ev.sentence
+
+
+def test_malignancy_inside_window_says_when_it_clears() -> None:
+    spec = {"prior_malignancy": {"years": 5, "measure": "disease_free",
+                                 "require_curative_intent": True}}
+    ev = check(spec, {"prior_malignancies": [{"condition": "breast cancer",
+                                              "disease_free_since": "2023-11-21"}]}, MET)
+    assert ev.changes_on == date(2028, 11, 21)
+
+
+@pytest.mark.parametrize(("setting", "line", "wanted", "expected"), [
+    (None, 1, ["first_line", "induction"], True),
+    (None, 1, ["salvage"], False),
+    (None, 1, ["maintenance"], None),
+    (None, 2, ["first_line"], False),
+    (None, 2, ["salvage"], None),
+    (None, None, ["salvage"], None),
+    ("maintenance", 1, ["first_line", "induction"], False),
+])
+def test_line_places_a_course_without_setting(setting: str | None, line: int | None,
+                                              wanted: list[str], expected: bool | None) -> None:
+    from trialmatch.patient import Setting
+    from trialmatch.predicates import setting_matches
+
+    got = setting_matches(Setting(setting) if setting else None, line, [Setting(w) for w in wanted])
+    assert got is expected
