@@ -204,7 +204,8 @@ def test_validate_warns_about_an_unknown_subtype_and_regimen(cli, tmp_path: Path
         tmp_path,
         "p.yaml",
         "id: P1\ndiagnoses:\n  - {condition: MDS, subtype: MDS with a rare variant xyz}\n"
-        "therapies:\n  - {regimen: Aza-X, drugs: [azacitidine]}\n",
+        "therapies:\n  - {regimen: Aza-X, drugs: [azacitidine]}\n"
+        "conditions:\n  - {condition: gout}\n",
     )
     run = cli(["validate", str(path), "--as-of", AS_OF])
     assert run.code == 0, run.stderr
@@ -212,3 +213,4 @@ def test_validate_warns_about_an_unknown_subtype_and_regimen(cli, tmp_path: Path
     assert "regimen 'Aza-X' is not in the vocabulary; the therapy is judged on its drugs" in (
         run.stderr
     )
+    assert "condition 'gout' has no status: criteria asking whether it is active" in run.stderr

@@ -1567,13 +1567,18 @@ def _chosen(b: Plan, variant: str) -> list[pl.Expr]:
         return pl.sum_horizontal([cand[k].cast(pl.Int32) for k in ks])
 
     n = b.shared(("course", variant, "n"), count)
-    undated = b.shared(
-        ("course", variant, "undated"), lambda: _any([cand[k] & starts[k].is_null() for k in ks])
-    )
     best = b.shared(
         ("course", variant, "best"),
         lambda: pl.max_horizontal([pl.when(cand[k]).then(starts[k]) for k in ks]),
     )
+    ends = {k: b.s("therapies", k, "end") for k in ks}
+
+    def undated_open() -> pl.Expr:  # an undated candidate not known to end before the latest
+        return _any(
+            [cand[k] & starts[k].is_null() & ~(ends[k] < best).fill_null(False) for k in ks]
+        )
+
+    undated = b.shared(("course", variant, "undated"), undated_open)
     usable_list = b.recorded("therapies") & ~b.partial("therapies")
     out = []
     for i, k in enumerate(ks):
@@ -1612,12 +1617,14 @@ def _response_line(b: Plan) -> pl.Expr:
     before = pl.when(date.is_null()).then(b.day).otherwise(date)
     definite, ambiguous = {}, {}
     for k in ks:
-        start = b.s("therapies", k, "start")
+        start, end = b.s("therapies", k, "start"), b.s("therapies", k, "end")
         present = b.present("therapies", k)
+        ended_before = (end <= date).fill_null(False)
         definite[k] = present & (
-            (start.is_null() & date.is_null()) | (start.is_not_null() & (start <= before))
+            (start.is_null() & (date.is_null() | ended_before))
+            | (start.is_not_null() & (start <= before))
         ).fill_null(False)
-        ambiguous[k] = present & start.is_null() & date.is_not_null()
+        ambiguous[k] = present & start.is_null() & date.is_not_null() & ~ended_before
     lines = {k: b.s("therapies", k, "line") for k in ks}
     all_lined = _all([~(definite[k] | ambiguous[k]) | lines[k].is_not_null() for k in ks])
     if ks:

@@ -1698,9 +1698,10 @@ def eval_therapy_except(args: TherapyExceptArgs, ctx: Context) -> Evidence:
 
 def course_before(ctx: Context, assessed: dt.date | None) -> tuple[Therapy | None, str]:
     """The latest course started before an assessment (dated ``assessed``, else the screening
-    date), or None and why it cannot be told. A course without a start date could fall anywhere:
-    with several courses the order is then unknown, never guessed (with an undated assessment,
-    an undated course counts as before it)."""
+    date), or None and why it cannot be told. A course without a start date could fall
+    anywhere, unless it ended before a later course started: with several courses the order is
+    then unknown, never guessed (with an undated assessment, an undated course counts as
+    before it)."""
     therapies, complete = listed(ctx.patient.therapies)
     if therapies is None:
         return None, "therapy history not recorded"
@@ -1716,27 +1717,35 @@ def course_before(ctx: Context, assessed: dt.date | None) -> tuple[Therapy | Non
         return None, "no therapy recorded before the assessment"
     if len(candidates) == 1:
         return candidates[0], ""
-    undated = [t for t in candidates if t.start is None]
-    if undated:
-        return None, f"{_therapy_label(undated[0])} has no start date, so the order is not known"
-    return sorted(candidates, key=lambda t: t.start or before)[-1], ""
+    dated = [t for t in candidates if t.start is not None]
+    latest = max((t.start for t in dated if t.start is not None), default=None)
+    for t in candidates:
+        if t.start is None and not (t.end is not None and latest is not None and t.end < latest):
+            return None, f"{_therapy_label(t)} has no start date, so the order is not known"
+    return sorted(dated, key=lambda t: t.start or before)[-1], ""
 
 
 def line_before(ctx: Context, assessed: dt.date | None) -> int | None:
     """The line of therapy an assessment followed, from the courses' lines: the highest line
     started before it, when every course has a line. An undated course with a higher line may
-    have come before or after a dated assessment: then None."""
+    have come before or after a dated assessment (unless it ended before it): then None."""
     therapies, complete = listed(ctx.patient.therapies)
     if therapies is None or not complete:
         return None
     before = assessed or ctx.as_of
+
+    def ended_before(t: Therapy) -> bool:
+        return t.end is not None and assessed is not None and t.end <= assessed
+
     definite = [
         t
         for t in therapies
-        if (t.start is None and assessed is None and ctx.started(t))
+        if (t.start is None and (assessed is None or ended_before(t)) and ctx.started(t))
         or (t.start is not None and t.start <= before)
     ]
-    ambiguous = [t for t in therapies if t.start is None and assessed is not None]
+    ambiguous = [
+        t for t in therapies if t.start is None and assessed is not None and not ended_before(t)
+    ]
     if not definite or any(t.line is None for t in [*definite, *ambiguous]):
         return None
     line = max(t.line or 0 for t in definite)

@@ -89,6 +89,11 @@ def patient_warnings(patient: Patient, vocab: Vocabulary) -> list[str]:
     for c in items(patient.conditions):
         if vocab.condition_id(c.condition) is None:
             unknown("condition", c.condition, "condition")
+        if c.status is None:
+            out.append(
+                f"condition {c.condition!r} has no status: criteria asking whether it is "
+                "active, controlled or uncontrolled stay unknown"
+            )
     for m in items(patient.prior_malignancies):
         if vocab.condition_id(m.condition) is None:
             unknown("prior malignancy", m.condition, "condition")
