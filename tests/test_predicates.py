@@ -1224,3 +1224,38 @@ def test_line_places_a_course_without_setting(setting: str | None, line: int | N
 
     got = setting_matches(Setting(setting) if setting else None, line, [Setting(w) for w in wanted])
     assert got is expected
+
+
+def test_recorded_periods_decide_before_the_course_record() -> None:
+    ev = check(transfusion("independent", "at_end"),
+               {"therapies": [course("lenalidomide", start="2025-03-01", end="2025-12-31",
+                                     ti_reached=True, ti_at_end=True)],
+                "transfusions": [{"status": "dependent", "start": "2025-01-01"}]}, NOT_MET)
+    assert "dependent when stopping (recorded period)" in ev.sentence
+
+
+def test_partial_problem_list_names_what_it_records() -> None:
+    ev = check({"condition": {"any_of": ["infection"], "status_in": ["uncontrolled"]}},
+               {"conditions": {**PARTIAL, "items": [{"condition": "HIV", "status": "controlled"}]}},
+               UNKNOWN)
+    assert ev.sentence == ("the problem list is known only in part: it records HIV (controlled) "
+                           "but does not say whether there is any other Infection")
+
+
+def test_open_all_explains_the_missing_data_not_the_review_question() -> None:
+    from trialmatch.criteria import Criterion, Trial
+    from trialmatch.engine import evaluate_criterion
+    from trialmatch.results import Kind
+
+    crit = Criterion.model_validate({
+        "id": "x", "text": "t",
+        "rule": {"all": [{"condition": {"any_of": ["myocardial infarction"]}},
+                         {"review": {"reason": "an MI is recorded: whether it is recent"}}]}})
+    trial = Trial.model_validate({"id": "T", "title": "t", "type": "interventional",
+                                  "status": "recruiting", "conditions": ["MDS"],
+                                  "source": {"document": "d"}})
+    ctx = Context(patient=Patient(id="P"), as_of=AS_OF, vocab=Vocabulary.default())
+    result = evaluate_criterion(trial, Kind.exclusion, crit, ctx)
+    assert result.verdict is UNKNOWN
+    assert "an MI is recorded" not in result.reason
+    assert result.review_reason is None

@@ -1844,11 +1844,12 @@ def _transfusion(args: P.TransfusionArgs, b: Plan) -> pl.Expr:
         own = b.shared(("transfusion", "own", args.status, args.when, k), partial(own_record, k))
         considered = course & ~skip
         by_periods = periods_recorded & ~dateless
-        met_here = (by_periods & _any(matches)) | (own == MET).fill_null(False)
-        other_status = by_periods & _any(hits)
+        period_met = by_periods & _any(matches)
+        other_status = by_periods & _any(hits)  # recorded periods decide before the course
         if args.when == "during":
             other_status = other_status & periods_complete
-        settled = (own == NOT_MET).fill_null(False) | other_status
+        met_here = period_met | (~other_status & (own == MET).fill_null(False))
+        settled = other_status | (own == NOT_MET).fill_null(False)
         course_met.append(considered & met_here)
         course_open.append(considered & ~met_here & ~settled)
     partial_tx = b.partial("therapies")

@@ -57,6 +57,14 @@ def _open(outcomes: Sequence[Outcome]) -> Verdict:
     )
 
 
+def _open_deciding(outcomes: Sequence[Outcome]) -> list[Outcome]:
+    """The undecided children that explain an open verdict: the unknown ones when there are
+    any (a review reason such as "an infection is recorded: ..." does not apply before the data
+    that would reach it are collected), else the ones needing review."""
+    unknown = [o for o in outcomes if o.verdict is Verdict.unknown]
+    return unknown or [o for o in outcomes if o.verdict is Verdict.needs_review]
+
+
 def _first_change(outcomes: Sequence[Outcome]) -> dt.date | None:
     """The verdict flips when any one of these flips."""
     dates = [o.changes_on for o in outcomes if o.changes_on is not None]
@@ -105,7 +113,8 @@ def evaluate_rule(node: BaseModel, ctx: Context) -> Outcome:
             return _combine(decisive, kids, hits, _last_change(hits))
         if all(k.verdict is other for k in kids):
             return _combine(other, kids, kids, _first_change(kids))
-        return _combine(_open(kids), kids, [k for k in kids if k.verdict is not other])
+        undecided = [k for k in kids if k.verdict is not other]
+        return _combine(_open(kids), kids, _open_deciding(undecided))
     if isinstance(node, NotNode):
         kid = evaluate_rule(node.not_, ctx)
         flipped = {Verdict.met: Verdict.not_met, Verdict.not_met: Verdict.met}.get(
@@ -123,7 +132,7 @@ def evaluate_rule(node: BaseModel, ctx: Context) -> Outcome:
             return _combine(
                 Verdict.not_met, kids, [k for k in kids if k.verdict is Verdict.not_met]
             )
-        return _combine(_open(undecided), kids, undecided)
+        return _combine(_open(undecided), kids, _open_deciding(undecided))
     name = next(iter(type(node).model_fields))
     evidence = REGISTRY[name].evaluate(getattr(node, name), ctx)
     return Outcome(evidence.verdict, (evidence,), (evidence,), evidence.changes_on)
@@ -179,7 +188,7 @@ def evaluate_criterion(
         review_reason: str | None = criterion.manual
     else:
         outcome = evaluate_rule(criterion.rule, ctx)
-        reason = "; ".join(e.sentence for e in outcome.deciding) or "no evidence"
+        reason = "; ".join(dict.fromkeys(e.sentence for e in outcome.deciding)) or "no evidence"
         review_reason = (
             "; ".join(e.sentence for e in outcome.deciding if e.verdict is Verdict.needs_review)
             or None

@@ -1417,17 +1417,19 @@ def _not_found(
         return _ev(
             name,
             Verdict.unknown,
-            f"no {want} among the recorded items ({seen}), but the {what} is known only in part",
+            f"no {want.removeprefix('any ')} among the recorded items ({seen}), but the {what} "
+            "is known only in part",
             observed=seen,
             threshold=want,
             missing=(f"{what} (complete)",),
         )
+    shown = want.removeprefix("any ")
     return _ev(
         name,
         Verdict.not_met,
-        f"no {want} among prior therapies ({seen})"
+        f"no {shown} among prior therapies ({seen})"
         if what == "therapy history"
-        else f"no {want} ({seen})",
+        else f"no {shown} ({seen})",
         observed=seen,
         threshold=want,
     )
@@ -1690,7 +1692,7 @@ def eval_therapy_except(args: TherapyExceptArgs, ctx: Context) -> Evidence:
     return _ev(
         "prior_therapy_except",
         Verdict.not_met,
-        f"only excepted therapy: {seen}",
+        f"no {want} (therapies recorded: {seen})",
         observed=seen,
         threshold=want,
     )
@@ -2265,10 +2267,12 @@ def eval_condition(args: ConditionArgs, ctx: Context) -> Evidence:
     seen = ", ".join(others) if others else f"no {names} on the problem list"
     if not complete and not all(t in settled for t in targets):
         open_names = " or ".join(vocab.condition_name(t) for t in targets if t not in settled)
+        recorded = f"records {', '.join(others)} but " if others else ""
         return _ev(
             "condition",
             Verdict.unknown,
-            f"the problem list is known only in part and records nothing on {open_names}",
+            f"the problem list is known only in part: it {recorded}does not say whether there is "
+            f"{'any other ' if others else 'any '}{open_names}",
             observed=", ".join(others) or None,
             threshold=want,
             missing=(f"{open_names} status (problem list)",),
@@ -2612,6 +2616,10 @@ def eval_transfusion(args: TransfusionArgs, ctx: Context) -> Evidence:
                 observed_date=match.start,
                 threshold=want,
             )
+        if hits and (args.when != "during" or periods_complete):
+            # Recorded periods decide before the course's own record.
+            settled.append(f"{_therapy_label(t)}: {hits[0].status} {when} (recorded period)")
+            continue
         if own is True:
             return _ev(
                 "transfusion",
@@ -2623,9 +2631,6 @@ def eval_transfusion(args: TransfusionArgs, ctx: Context) -> Evidence:
             )
         if own is False:
             settled.append(f"{_therapy_label(t)}: {own_why}")
-            continue
-        if hits and (args.when != "during" or periods_complete):
-            settled.append(f"{_therapy_label(t)}: {hits[0].status} {when}")
             continue
         open_.append(reason)
         needed.append(need)
