@@ -395,6 +395,14 @@ def test_row_marker_partial_is_a_list_known_in_part(marker: str) -> None:
     assert p.therapies is not None and p.therapies.items == [] and not p.therapies.complete
 
 
+def test_row_marker_partial_is_not_for_attestations() -> None:
+    e = error(id="P1", attestations="partial")
+    assert (e.column, e.message) == (
+        "attestations",
+        "the attestations take 'none' or nothing, not 'partial'",
+    )
+
+
 def test_row_marker_partial_is_not_for_diagnoses() -> None:
     e = error(id="P1", diagnoses="partial", dx_1_condition="MDS")
     assert (e.column, e.message) == (

@@ -95,6 +95,8 @@ CRITERIA_CASES = [
     bad("criteria_contradictory_bounds.yaml", "12:7", "the bounds ≥ 3 and ≤ 1 admit no value"),
     bad("criteria_infinite_bound.yaml", "14:9", "finite number"),
     bad("criteria_window_too_long.yaml", "13:9", "years: must be at most 150 (got 100000)"),
+    bad("criteria_response_bounds_admit_nothing.yaml", "12:7",
+        "the bounds at_least CR and at_most PR admit no response"),
     bad("criteria_stale_window_too_long.yaml", "12:26",
         "max_age_days: must be at most 54787 (got 1000000000)"),
 ]

@@ -756,10 +756,24 @@ def status(response: str, **kw: Any) -> dict[str, Any]:
          {**status("CR", date="2026-10-01"),
           "therapies": [course("lenalidomide", line=1, start="2025-01-01"),
                         {"regimen": "VRd", "line": 2, "start": "2026-01-01"}]}, MET),
-    case("line_derived_ignores_later_therapy", PR_AFTER_2_OR_3,
+    # A course started after the dated status supersedes it: the status is no longer the
+    # current response (this was NOT_MET, from line 1 only, before issue 9's review).
+    case("later_course_supersedes_the_status", PR_AFTER_2_OR_3,
          {**status("CR", date="2026-10-01"),
           "therapies": [course("lenalidomide", line=1, start="2025-01-01"),
-                        {"regimen": "VRd", "line": 2, "start": "2026-10-15"}]}, NOT_MET),
+                        {"regimen": "VRd", "line": 2, "start": "2026-10-15"}]}, UNKNOWN),
+    case("later_course_that_progressed_settles_it", PR_AFTER_2_OR_3,
+         {**status("CR", date="2026-10-01"),
+          "therapies": [course("lenalidomide", line=1, start="2025-01-01"),
+                        {"regimen": "VRd", "line": 2, "start": "2026-10-15",
+                         "end": "2026-11-10", "outcome": "progression"}]}, NOT_MET),
+    case("later_course_for_another_disease_does_not_supersede",
+         {"response": {"at_least": "PR", "after_line_in": [1], "for_condition": "myeloma"}},
+         {**status("CR", date="2026-10-01"),
+          "diagnoses": [{"condition": "multiple myeloma", "date": "2024-01-01"}],
+          "therapies": [course("lenalidomide", line=1, start="2025-01-01"),
+                        course("letrozole", indication="breast cancer", start="2026-10-15",
+                               outcome="progression")]}, MET),
     case("line_not_derivable", PR_AFTER_2_OR_3,
          {**status("CR"), "therapies": [course("lenalidomide", start="2025-01-01")]}, UNKNOWN),
     case("bad_response_decides_before_missing_line", PR_AFTER_2_OR_3, status("SD"), NOT_MET),
@@ -1204,8 +1218,13 @@ def test_malignancy_inside_window_says_when_it_clears() -> None:
     spec = {"prior_malignancy": {"years": 5, "measure": "disease_free",
                                  "require_curative_intent": True}}
     ev = check(spec, {"prior_malignancies": [{"condition": "breast cancer",
-                                              "disease_free_since": "2023-11-21"}]}, MET)
+                                              "disease_free_since": "2023-11-21",
+                                              "curative_intent": True}]}, MET)
     assert ev.changes_on == date(2028, 11, 21)
+    # With the intent unrecorded it does not become clear then (it becomes unknown).
+    ev = check(spec, {"prior_malignancies": [{"condition": "breast cancer",
+                                              "disease_free_since": "2023-11-21"}]}, MET)
+    assert ev.changes_on is None
 
 
 @pytest.mark.parametrize(("setting", "line", "wanted", "expected"), [

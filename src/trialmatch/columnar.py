@@ -289,7 +289,7 @@ def _model_rules(header: Header, as_of: dt.date | None = None) -> pl.Expr:
             else pl.lit(False)
         )
         rules.append((marker == NONE_MARKER) & any_item)
-        if group.marker == "diagnoses":
+        if group.marker in ("diagnoses", "attestations"):
             rules.append(marker == PARTIAL_MARKER)
         for k in ks:
             present = _slot_present(header, group, k)
@@ -801,12 +801,15 @@ def _lab_rule(args: P.LabArgs, b: Plan) -> pl.Expr:
     else:
         absent = lit(UNKNOWN)
     stale = _stale(date, args.max_age_days, b)
-    result = _lab_code(args, b, usable, value, unit, uln, stale, absent, lab_id)
     settling = args.settling_condition()
     if settling is None or args.condition_settles is None:
-        return result
+        return _lab_code(args, b, usable, value, unit, uln, stale, absent, lab_id)
     found = b.shared(("settles", settling.model_dump_json()), partial(_condition, settling, b))
     verdict = lit(MET if args.condition_settles.verdict == "met" else NOT_MET)
+    # A current condition settles it before a derived (Cockcroft-Gault) estimate; a measured
+    # result decides first.
+    absent = pl.when(found == MET).then(verdict).otherwise(absent)
+    result = _lab_code(args, b, usable, value, unit, uln, stale, absent, lab_id)
     return pl.when((result == UNKNOWN) & (found == MET)).then(verdict).otherwise(result)
 
 
@@ -1224,14 +1227,42 @@ def _applies(b: Plan, k: int, condition: str | None) -> pl.Expr:
         return _relation_code(vocab, vocab.condition_id(indication), target)
 
     indication = b.s("therapies", k, "indication")
-    return b.shared(
-        ("therapy", "applies", target, k),
-        lambda: (
+    start, end = b.s("therapies", k, "start"), b.s("therapies", k, "end")
+
+    def build() -> pl.Expr:
+        only = _only_diagnosis_is(b, target)
+        first = _first_diagnosis(b)
+        inferred = (
+            pl.when((only == MET) & (end < first).fill_null(False))
+            .then(lit(NOT_MET))  # ended before the diagnosis was made
+            .when((only == MET) & (start < first).fill_null(False))
+            .then(lit(UNKNOWN))  # started before it: what it treated is not recorded
+            .otherwise(only)
+        )
+        return (
             pl.when(indication.is_null())
-            .then(_only_diagnosis_is(b, target))
+            .then(inferred)
             .otherwise(b.mapped(indication, kind, CODE))
-        ),
-    )
+        )
+
+    return b.shared(("therapy", "applies", target, k), build)
+
+
+def _first_diagnosis(b: Plan) -> pl.Expr:
+    """The earliest date of the diagnoses made by the screening date; null when one of them is
+    undated (:func:`predicates.first_diagnosis_date`)."""
+    ks = b.ks("diagnoses")
+    if not ks:
+        return pl.lit(None, dtype=pl.Date)
+
+    def build() -> pl.Expr:
+        now = {k: _dx_now(b, k) for k in ks}
+        dates = {k: b.s("diagnoses", k, "date") for k in ks}
+        undated = _any([now[k] & dates[k].is_null() for k in ks])
+        first = pl.min_horizontal([pl.when(now[k]).then(dates[k]) for k in ks])
+        return pl.when(undated).then(pl.lit(None, dtype=pl.Date)).otherwise(first)
+
+    return b.shared(("dx", "first"), build)
 
 
 def _started(b: Plan, k: int) -> pl.Expr:
@@ -1541,7 +1572,7 @@ def _status_usable(b: Plan) -> pl.Expr:
     return b.c("disease_response").is_not_null() & ~b.later(date)
 
 
-def _chosen(b: Plan, variant: str) -> list[pl.Expr]:
+def _chosen(b: Plan, variant: str, condition: str | None = None) -> list[pl.Expr]:
     """Per therapy slot, whether it is the course an assessment followed, as
     :func:`predicates.course_before`: ``variant`` "status" uses the disease status date (the
     screening date when undated), "now" the screening date. Several candidates with one
@@ -1557,18 +1588,24 @@ def _chosen(b: Plan, variant: str) -> list[pl.Expr]:
         return pl.when(date.is_null()).then(b.day).otherwise(date)
 
     starts = {k: b.s("therapies", k, "start") for k in ks}
+    applies = {k: _applies(b, k, condition) for k in ks}
+    key = (variant, condition)
 
     def candidate(k: int) -> pl.Expr:
-        return b.present("therapies", k) & (starts[k].is_null() | (starts[k] <= before()))
+        return (
+            b.present("therapies", k)
+            & (applies[k] != NOT_MET)
+            & (starts[k].is_null() | (starts[k] <= before()))
+        )
 
-    cand = {k: b.shared(("course", variant, "cand", k), partial(candidate, k)) for k in ks}
+    cand = {k: b.shared(("course", key, "cand", k), partial(candidate, k)) for k in ks}
 
     def count() -> pl.Expr:
         return pl.sum_horizontal([cand[k].cast(pl.Int32) for k in ks])
 
-    n = b.shared(("course", variant, "n"), count)
+    n = b.shared(("course", key, "n"), count)
     best = b.shared(
-        ("course", variant, "best"),
+        ("course", key, "best"),
         lambda: pl.max_horizontal([pl.when(cand[k]).then(starts[k]) for k in ks]),
     )
     ends = {k: b.s("therapies", k, "end") for k in ks}
@@ -1578,14 +1615,15 @@ def _chosen(b: Plan, variant: str) -> list[pl.Expr]:
             [cand[k] & starts[k].is_null() & ~(ends[k] < best).fill_null(False) for k in ks]
         )
 
-    undated = b.shared(("course", variant, "undated"), undated_open)
+    undated = b.shared(("course", key, "undated"), undated_open)
     usable_list = b.recorded("therapies") & ~b.partial("therapies")
     out = []
     for i, k in enumerate(ks):
         tie_later = [cand[j] & (starts[j] == best) for j in ks[i + 1 :]]
         latest = cand[k] & (starts[k] == best).fill_null(False) & ~_any(tie_later)
         chosen = usable_list & (((n == 1) & cand[k]) | ((n > 1) & ~undated & latest))
-        out.append(b.shared(("course", variant, "chosen", k), partial(_same, chosen)))
+        chosen = chosen & (applies[k] == MET)  # one whose indication is unknown: none
+        out.append(b.shared(("course", key, "chosen", k), partial(_same, chosen)))
     return out
 
 
@@ -1593,10 +1631,11 @@ def _same(expr: pl.Expr) -> pl.Expr:
     return expr
 
 
-def _chosen_value(b: Plan, variant: str, what: str) -> pl.Expr:
-    """A column of the chosen course (``what``: a therapy column, or "outcome" as known on the
-    screening date); null when no course is chosen."""
-    chosen = _chosen(b, variant)
+def _chosen_value(b: Plan, variant: str, what: str, condition: str | None = None) -> pl.Expr:
+    """A column of the chosen course (``what``: a therapy column, "outcome" as known on the
+    screening date, or "responded" as :func:`predicates.responded`); null when no course is
+    chosen."""
+    chosen = _chosen(b, variant, condition)
     if not chosen:
         return pl.lit(None, dtype={"line": pl.Int64, "end": pl.Date}.get(what, pl.Utf8))
     ks = b.ks("therapies")
@@ -1605,12 +1644,12 @@ def _chosen_value(b: Plan, variant: str, what: str) -> pl.Expr:
         return _outcome(b, k) if what == "outcome" else b.s("therapies", k, what)
 
     return b.shared(
-        ("course", variant, "value", what),
+        ("course", (variant, condition), "value", what),
         lambda: pl.coalesce([pl.when(c).then(value(k)) for c, k in zip(chosen, ks, strict=True)]),
     )
 
 
-def _response_line(b: Plan) -> pl.Expr:
+def _response_line(b: Plan, condition: str | None = None) -> pl.Expr:
     """The line the response followed: as recorded, else :func:`predicates.line_before`."""
     ks = b.ks("therapies")
     date = b.c("disease_response_date", "date")
@@ -1618,13 +1657,15 @@ def _response_line(b: Plan) -> pl.Expr:
     definite, ambiguous = {}, {}
     for k in ks:
         start, end = b.s("therapies", k, "start"), b.s("therapies", k, "end")
-        present = b.present("therapies", k)
+        applies = _applies(b, k, condition)
+        present = b.present("therapies", k) & (applies != NOT_MET)
         ended_before = (end <= date).fill_null(False)
-        definite[k] = present & (
-            (start.is_null() & (date.is_null() | ended_before))
-            | (start.is_not_null() & (start <= before))
+        undated_after = start.is_null() & date.is_not_null() & ~ended_before
+        by_date = ~undated_after & (
+            start.is_null() | (start.is_not_null() & (start <= before))
         ).fill_null(False)
-        ambiguous[k] = present & start.is_null() & date.is_not_null() & ~ended_before
+        definite[k] = present & by_date & (applies == MET)
+        ambiguous[k] = present & (undated_after | (by_date & (applies == UNKNOWN)))
     lines = {k: b.s("therapies", k, "line") for k in ks}
     all_lined = _all([~(definite[k] | ambiguous[k]) | lines[k].is_not_null() for k in ks])
     if ks:
@@ -1662,15 +1703,16 @@ def _response(args: P.ResponseArgs, b: Plan) -> pl.Expr:
         ok = ok & (rank <= P.RESPONSE_ORDER[args.at_most])
     mismatch: list[pl.Expr] = []
     missing: list[pl.Expr] = []
+    cond = args.for_condition
     if args.after_line_in:
-        line = b.shared(("response", "line"), lambda: _response_line(b))
+        line = b.shared(("response", "line", cond), partial(_response_line, b, cond))
         missing.append(line.is_null())
         mismatch.append(line.is_not_null() & ~line.is_in(args.after_line_in).fill_null(False))
     if args.after_setting_in:
         fits = _setting_code(
             args.after_setting_in,
-            _chosen_value(b, "status", "setting"),
-            _chosen_value(b, "status", "line"),
+            _chosen_value(b, "status", "setting", cond),
+            _chosen_value(b, "status", "line", cond),
         )
         missing.append(fits == UNKNOWN)
         mismatch.append(fits == NOT_MET)
@@ -1697,7 +1739,7 @@ def _response(args: P.ResponseArgs, b: Plan) -> pl.Expr:
         .otherwise(lit(MET))
     )
     return (
-        pl.when(_status_usable(b))
+        pl.when(_status_usable(b) & ~_superseded(b, cond))
         .then(from_status)
         .otherwise(
             b.shared(("response", "course", args.model_dump_json()), partial(_from_course, args, b))
@@ -1705,24 +1747,50 @@ def _response(args: P.ResponseArgs, b: Plan) -> pl.Expr:
     )
 
 
+def _superseded(b: Plan, condition: str | None) -> pl.Expr:
+    """A course (for the condition, or of unknown indication) started after the dated disease
+    status and by the screening date (:func:`predicates.superseding_course`)."""
+    date = b.c("disease_response_date", "date")
+    ks = b.ks("therapies")
+    if not ks:
+        return pl.lit(False)
+
+    def build() -> pl.Expr:
+        later = []
+        for k in ks:
+            start = b.s("therapies", k, "start")
+            later.append(
+                b.present("therapies", k)
+                & (_applies(b, k, condition) != NOT_MET)
+                & (start > date).fill_null(False)
+                & (start <= b.day).fill_null(False)
+            )
+        return _any(later)
+
+    return b.shared(("response", "superseded", condition), build)
+
+
 def _from_course(args: P.ResponseArgs, b: Plan) -> pl.Expr:
     """No usable disease status: what the latest course's outcome settles
     (:func:`predicates._response_from_course`)."""
-    outcome = _chosen_value(b, "now", "outcome")
+    cond = args.for_condition
+    outcome = _chosen_value(b, "now", "outcome", cond)
     codes = {o.value: _rank_code(args, ranks) for o, ranks in P._OUTCOME_RANKS.items()}
     code = pl.lit(None, dtype=CODE)
     for value, c in codes.items():
         code = pl.when(outcome == value).then(lit(c)).otherwise(code)
     mismatch: list[pl.Expr] = []
     missing: list[pl.Expr] = [code == UNKNOWN]
-    line = _chosen_value(b, "now", "line")
-    end = _chosen_value(b, "now", "end")
+    line = _chosen_value(b, "now", "line", cond)
+    end = _chosen_value(b, "now", "end", cond)
     missing.append(_stale(end, args.max_age_days, b))
     if args.after_line_in:
         missing.append(line.is_null())
         mismatch.append(line.is_not_null() & ~line.is_in(args.after_line_in).fill_null(False))
     if args.after_setting_in:
-        fits = _setting_code(args.after_setting_in, _chosen_value(b, "now", "setting"), line)
+        fits = _setting_code(
+            args.after_setting_in, _chosen_value(b, "now", "setting", cond), line
+        )
         missing.append(fits == UNKNOWN)
         mismatch.append(fits == NOT_MET)
     if args.assessed_by_in:
@@ -1799,11 +1867,14 @@ def _transfusion(args: P.TransfusionArgs, b: Plan) -> pl.Expr:
 
     def own_record(k: int) -> pl.Expr:  # Int8 or null, as predicates._course_ti
         s = partial(b.s, "therapies", k)
-        no_response = _outcome(b, k).is_in([o.value for o in NO_RESPONSE_OUTCOMES])
+        responded = b.mapped(s("best_response"), _responded, pl.Boolean).fill_null(False)
+        no_response = _outcome(b, k).is_in([o.value for o in NO_RESPONSE_OUTCOMES]) & ~responded
         none = pl.lit(None, dtype=CODE)
         if args.status != "independent" or args.when == "before_start":
             return none
         flag = s("ti_at_end") if args.when == "at_end" else s("ti_reached")
+        # reached on a course ending after the screening date: perhaps only after it
+        flag = pl.when(flag.eq(True) & b.later(s("end"))).then(pl.lit(None)).otherwise(flag)
         not_reached = s("ti_reached").eq(False).fill_null(False)
         if args.when != "at_end":
             not_reached = pl.lit(False)
@@ -1824,10 +1895,9 @@ def _transfusion(args: P.TransfusionArgs, b: Plan) -> pl.Expr:
     for k in b.ks("therapies"):
         s = partial(b.s, "therapies", k)
         has = b.shared((*has_key, k), partial(b.mapped, _drug_key(b, k), kind, CODE))
-        present = b.present("therapies", k)
         course = b.shared((*has_key, "course", k), partial(_started(b, k).__and__, has == MET))
         any_course.append(course)
-        any_unresolved.append(present & (has == UNKNOWN))
+        any_unresolved.append(_started(b, k) & (has == UNKNOWN))
         start, end = s("start"), s("end")
         if args.when == "at_end":
             skip = _running(b, k)
@@ -1864,10 +1934,16 @@ def _transfusion(args: P.TransfusionArgs, b: Plan) -> pl.Expr:
         )
         .when(_any(course_met))
         .then(lit(MET))
-        .when(_any(course_open))
+        .when(_any(course_open) | partial_tx)
         .then(lit(UNKNOWN))
         .otherwise(lit(NOT_MET))
     )
+
+
+def _responded(best: str) -> bool:
+    """:func:`predicates.responded` of a course's best response."""
+    cat = P.response_category(best)
+    return cat is None or P.RESPONSE_ORDER[cat] > P.RESPONSE_ORDER["SD"]
 
 
 # ------------------------------------------------------------------------------------------

@@ -462,8 +462,10 @@ def row_to_dict(header: Header, row: Mapping[str, str]) -> tuple[dict[str, Any],
                 group.marker,
                 f"{marker!r}: the marker column takes 'none', 'partial' or nothing",
             )
-        if group.marker == "diagnoses" and marker.lower() == PARTIAL_MARKER:
-            raise CellError(group.marker, "the diagnoses take 'none' or nothing, not 'partial'")
+        if group.marker in ("diagnoses", "attestations") and marker.lower() == PARTIAL_MARKER:
+            raise CellError(
+                group.marker, f"the {group.marker} take 'none' or nothing, not 'partial'"
+            )
         items: list[dict[str, Any]] = []
         for k in sorted(header.slots.get(group.marker, {})):
             cols = header.slots[group.marker][k]

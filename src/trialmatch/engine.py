@@ -200,6 +200,16 @@ def evaluate_criterion(
     attestation = None
     attestation_used = False
     att = _attestation(ctx.patient, trial.id, criterion.id, ctx.as_of)
+    later = [
+        a
+        for a in ctx.patient.attestations
+        if a.trial == trial.id and a.criterion == criterion.id and a.on > ctx.as_of
+    ]
+    if att is None and later:
+        attestation = (
+            f"attestation by {later[0].by} on {later[0].on} not used: it is dated after the "
+            f"screening date {ctx.as_of}"
+        )
     if att is not None:
         if verdict in (Verdict.unknown, Verdict.needs_review):
             attestation_used = True

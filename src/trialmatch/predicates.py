@@ -355,12 +355,26 @@ class ResponseArgs(Args):
     after_setting_in: list[Setting] | None = None
     assessed_by_in: list[str] | None = None
     max_age_days: int | None = Field(None, ge=0, le=MAX_DAYS)
+    for_condition: str | None = Field(
+        None, description="only courses for this disease count as the course the response followed"
+    )
 
     @model_validator(mode="after")
     def _some(self) -> ResponseArgs:
         if self.at_least is None and self.at_most is None:
             raise ValueError("give at_least or at_most (a response category)")
+        if (
+            self.at_least is not None
+            and self.at_most is not None
+            and RESPONSE_ORDER[self.at_least] > RESPONSE_ORDER[self.at_most]
+        ):
+            raise ValueError(
+                f"the bounds at_least {self.at_least} and at_most {self.at_most} admit no response"
+            )
         return self
+
+    def vocabulary_refs(self) -> list[tuple[tuple[str | int, ...], str, str]]:
+        return [(("for_condition",), "condition", self.for_condition)] if self.for_condition else []
 
 
 class DiseaseStateArgs(Args):
@@ -585,13 +599,32 @@ class Context:
                 return None, f"indication {therapy.indication!r} is broader than {condition}"
             return False, ""
         cid, why = self.diagnosis_treated()
+        label = _therapy_label(therapy)
         if cid is None:
-            return None, f"{_therapy_label(therapy)}: indication not recorded and {why}"
+            return None, f"{label}: indication not recorded and {why}"
         name = self.vocab.condition_name(cid)
         if self.vocab.condition_is_a(target, cid) and cid != target:
-            label = _therapy_label(therapy)
             return None, f"{label}: taken as for {name} ({why}), broader than {condition}"
-        return self.vocab.condition_is_a(cid, target), f"taken as for {name}, {why}"
+        if not self.vocab.condition_is_a(cid, target):
+            return False, f"{label} taken as for {name}, {why}"
+        first = first_diagnosis_date(self.patient, self.as_of)
+        if first is not None and therapy.end is not None and therapy.end < first:
+            return False, f"{label} ended before the diagnosis of {name} ({first})"
+        if first is not None and therapy.start is not None and therapy.start < first:
+            return None, (
+                f"{label} started before the diagnosis of {name} ({first}): what it treated is "
+                "not recorded"
+            )
+        return True, f"taken as for {name}, {why}"
+
+
+def first_diagnosis_date(patient: Patient, as_of: dt.date) -> dt.date | None:
+    """The earliest date of the diagnoses made by the screening date, or None when one of them
+    is undated (or none is recorded)."""
+    days = [d.date for d in patient.diagnoses or [] if not dated_after(d.date, as_of)]
+    if not days or any(d is None for d in days):
+        return None
+    return min(d for d in days if d is not None)
 
 
 def only_diagnosis(patient: Patient, as_of: dt.date, vocab: Vocabulary) -> tuple[str | None, str]:
@@ -1253,7 +1286,9 @@ def eval_lab(args: LabArgs, ctx: Context) -> Evidence:
     definition, as the criterion's note explains)."""
     evidence = _lab_result(args, ctx)
     settling = args.settling_condition()
-    if evidence.verdict is not Verdict.unknown or settling is None:
+    lab_id = ctx.vocab.lab_id(args.analyte) or args.analyte
+    derived = not _lab_results(ctx, lab_id)  # a Cockcroft-Gault estimate, not a result
+    if settling is None or (evidence.verdict is not Verdict.unknown and not derived):
         return evidence
     assert args.condition_settles is not None
     found = eval_condition(settling, ctx)
@@ -1459,11 +1494,14 @@ def eval_prior_therapy(args: PriorTherapyArgs, ctx: Context) -> Evidence:
             missing=("therapy history",),
         )
     open_reasons: list[str] = []
+    skipped: list[str] = []  # courses taken to treat another condition, said in the evidence
     for t in therapies:
         if not ctx.started(t):
             continue
         applies, why = ctx.treats(t, args.for_condition)
         if applies is False:
+            if why:
+                skipped.append(why)
             continue
         if not _filter_matches(ctx.vocab, args, ctx.therapy_drugs(t)):
             unresolved = ctx.unresolved_therapy_terms(t)
@@ -1505,7 +1543,10 @@ def eval_prior_therapy(args: PriorTherapyArgs, ctx: Context) -> Evidence:
             threshold=want,
             missing=tuple(f"therapy detail: {r}" for r in open_reasons[:3]),
         )
-    seen = "; ".join(_therapy_label(t) for t in therapies) or "none"
+    seen = "; ".join(_therapy_label(t) for t in therapies if ctx.started(t)) or "none"
+    if skipped:
+        seen += f"; not for {want.split(' for ')[-1]}: {'; '.join(skipped)}"
+    seen += _later([_therapy_label(t) for t in therapies if not ctx.started(t)], ctx.as_of)
     return _not_found("prior_therapy", want, complete, seen)
 
 
@@ -1652,11 +1693,14 @@ def eval_therapy_except(args: TherapyExceptArgs, ctx: Context) -> Evidence:
             missing=("therapy history",),
         )
     open_reasons: list[str] = []
+    skipped: list[str] = []
     for t in therapies:
         if not ctx.started(t):
             continue
         applies, why = ctx.treats(t, args.for_condition)
         if applies is False:
+            if why:
+                skipped.append(why)
             continue
         if t.setting is not None and t.setting in args.except_settings:
             continue
@@ -1686,7 +1730,9 @@ def eval_therapy_except(args: TherapyExceptArgs, ctx: Context) -> Evidence:
             threshold=want,
             missing=tuple(f"therapy detail: {r}" for r in open_reasons[:3]),
         )
-    seen = "; ".join(_therapy_label(t) for t in therapies) or "no prior therapy"
+    seen = "; ".join(_therapy_label(t) for t in therapies if ctx.started(t)) or "no prior therapy"
+    if skipped:
+        seen += f"; not for {args.for_condition}: {'; '.join(skipped)}"
     if not complete:
         return _not_found("prior_therapy_except", want, complete, seen)
     return _ev(
@@ -1698,39 +1744,53 @@ def eval_therapy_except(args: TherapyExceptArgs, ctx: Context) -> Evidence:
     )
 
 
-def course_before(ctx: Context, assessed: dt.date | None) -> tuple[Therapy | None, str]:
+def course_before(
+    ctx: Context, assessed: dt.date | None, condition: str | None = None
+) -> tuple[Therapy | None, str]:
     """The latest course started before an assessment (dated ``assessed``, else the screening
-    date), or None and why it cannot be told. A course without a start date could fall
-    anywhere, unless it ended before a later course started: with several courses the order is
-    then unknown, never guessed (with an undated assessment, an undated course counts as
-    before it)."""
+    date), or None and why it cannot be told. With ``condition``, only courses for it count
+    (a course whose indication cannot be told may be the one). A course without a start date
+    could fall anywhere, unless it ended before a later course started: with several courses
+    the order is then unknown, never guessed (with an undated assessment, an undated course
+    counts as before it)."""
     therapies, complete = listed(ctx.patient.therapies)
     if therapies is None:
         return None, "therapy history not recorded"
     if not complete:
         return None, "the therapy history is known only in part"
     before = assessed or ctx.as_of
+    relevance = {id(t): ctx.treats(t, condition) for t in therapies}
     candidates = [
         t
         for t in therapies
-        if (t.start is None and ctx.started(t)) or (t.start is not None and t.start <= before)
+        if relevance[id(t)][0] is not False
+        and ((t.start is None and ctx.started(t)) or (t.start is not None and t.start <= before))
     ]
     if not candidates:
         return None, "no therapy recorded before the assessment"
     if len(candidates) == 1:
-        return candidates[0], ""
-    dated = [t for t in candidates if t.start is not None]
-    latest = max((t.start for t in dated if t.start is not None), default=None)
-    for t in candidates:
-        if t.start is None and not (t.end is not None and latest is not None and t.end < latest):
-            return None, f"{_therapy_label(t)} has no start date, so the order is not known"
-    return sorted(dated, key=lambda t: t.start or before)[-1], ""
+        chosen = candidates[0]
+    else:
+        dated = [t for t in candidates if t.start is not None]
+        latest = max((t.start for t in dated if t.start is not None), default=None)
+        for t in candidates:
+            ended_earlier = t.end is not None and latest is not None and t.end < latest
+            if t.start is None and not ended_earlier:
+                return None, f"{_therapy_label(t)} has no start date, so the order is not known"
+        chosen = sorted(dated, key=lambda t: t.start or before)[-1]
+    applies, why = relevance[id(chosen)]
+    if applies is None:
+        return None, why
+    return chosen, ""
 
 
-def line_before(ctx: Context, assessed: dt.date | None) -> int | None:
-    """The line of therapy an assessment followed, from the courses' lines: the highest line
-    started before it, when every course has a line. An undated course with a higher line may
-    have come before or after a dated assessment (unless it ended before it): then None."""
+def line_before(
+    ctx: Context, assessed: dt.date | None, condition: str | None = None
+) -> int | None:
+    """The line of therapy an assessment followed, from the courses' lines (for ``condition``
+    only, when given): the highest line started before it, when every course has a line. An
+    undated course, or one whose indication cannot be told, with a higher line may have been
+    the one: then None."""
     therapies, complete = listed(ctx.patient.therapies)
     if therapies is None or not complete:
         return None
@@ -1739,21 +1799,41 @@ def line_before(ctx: Context, assessed: dt.date | None) -> int | None:
     def ended_before(t: Therapy) -> bool:
         return t.end is not None and assessed is not None and t.end <= assessed
 
-    definite = [
-        t
-        for t in therapies
-        if (t.start is None and (assessed is None or ended_before(t)) and ctx.started(t))
-        or (t.start is not None and t.start <= before)
-    ]
-    ambiguous = [
-        t for t in therapies if t.start is None and assessed is not None and not ended_before(t)
-    ]
+    definite: list[Therapy] = []
+    ambiguous: list[Therapy] = []
+    for t in therapies:
+        applies = ctx.treats(t, condition)[0]
+        if applies is False:
+            continue
+        if t.start is None and assessed is not None and not ended_before(t):
+            ambiguous.append(t)
+        elif (t.start is None and ctx.started(t)) or (t.start is not None and t.start <= before):
+            (definite if applies else ambiguous).append(t)
     if not definite or any(t.line is None for t in [*definite, *ambiguous]):
         return None
     line = max(t.line or 0 for t in definite)
     if any((t.line or 0) > line for t in ambiguous):
         return None
     return line
+
+
+def superseding_course(
+    ctx: Context, status_date: dt.date | None, condition: str | None
+) -> Therapy | None:
+    """A course (for ``condition``, or of unknown indication) started after a dated disease
+    status and by the screening date: the status no longer describes the current response."""
+    if status_date is None:
+        return None
+    therapies, _ = listed(ctx.patient.therapies)
+    t: Therapy
+    for t in therapies or []:
+        if (
+            t.start is not None
+            and status_date < t.start <= ctx.as_of
+            and ctx.treats(t, condition)[0] is not False
+        ):
+            return t
+    return None
 
 
 def _response_want(args: ResponseArgs) -> str:
@@ -1788,20 +1868,20 @@ _OUTCOME_RANKS = {
 def _response_from_course(args: ResponseArgs, ctx: Context, want: str, lead: str) -> Evidence:
     """No usable disease status: a latest course that ended without response (or with
     progression) still settles what response followed it."""
-    latest, _ = course_before(ctx, None)
+    latest, _ = course_before(ctx, None, args.for_condition)
     outcome = ctx.outcome(latest) if latest is not None else None
     if latest is None or outcome not in _OUTCOME_RANKS:
         return _ev(
             "response",
             Verdict.unknown,
-            f"{lead}current disease status not recorded; needs {want}",
+            f"{lead}current response not recorded; needs {want}",
             threshold=want,
             missing=("current disease status (response)",),
         )
     ranks = _OUTCOME_RANKS[outcome]
     seen = "SD or PD" if len(ranks) > 1 else "PD"
     observed = f"{_therapy_label(latest)}: {seen}"
-    said = f"{lead}no disease status recorded; the latest course {_therapy_label(latest)} ended "
+    said = f"{lead}the latest course {_therapy_label(latest)} ended "
     said += "without response" if outcome is TherapyOutcome.no_response else "in progression"
     oks = [_rank_ok(args, r) for r in ranks]
     if not any(oks):
@@ -1873,10 +1953,20 @@ def eval_response(args: ResponseArgs, ctx: Context) -> Evidence:
     decides what it can (no PR after it)."""
     want = _response_want(args)
     s = ctx.patient.disease_status
-    lead = ""
+    lead = "no disease status recorded; "
     if s is not None and dated_after(s.date, ctx.as_of):
         lead = f"disease status dated {s.date} is after the screening date (ignored); "
         s = None
+    elif s is not None and s.response is None:
+        lead = "the disease status records no response; "
+    elif s is not None:
+        later = superseding_course(ctx, s.date, args.for_condition)
+        if later is not None:
+            lead = (
+                f"the response {s.response} of {s.date} predates {_therapy_label(later)}, so it "
+                "is no longer the current one; "
+            )
+            s = None
     if s is None or s.response is None:
         return _response_from_course(args, ctx, want, lead)
     cat = response_category(s.response)
@@ -1914,7 +2004,11 @@ def eval_response(args: ResponseArgs, ctx: Context) -> Evidence:
     missing: list[str] = []
     notes: list[str] = []
     if args.after_line_in:
-        line = s.after_line if s.after_line is not None else line_before(ctx, s.date)
+        line = (
+            s.after_line
+            if s.after_line is not None
+            else line_before(ctx, s.date, args.for_condition)
+        )
         if line is None:
             missing.append("line of therapy the response followed")
         elif line not in args.after_line_in:
@@ -1929,7 +2023,7 @@ def eval_response(args: ResponseArgs, ctx: Context) -> Evidence:
         else:
             notes.append(f"after line {line}")
     if args.after_setting_in:
-        latest, why = course_before(ctx, s.date)
+        latest, why = course_before(ctx, s.date, args.for_condition)
         fits = (
             setting_matches(latest.setting, latest.line, args.after_setting_in)
             if latest is not None
@@ -2119,7 +2213,10 @@ def eval_prior_malignancy(args: PriorMalignancyArgs, ctx: Context) -> Evidence:
             event = m.disease_free_since
             clears_on = _clears_on(event, args)
             if ctx.as_of < clears_on:
-                recent.append((f"{label}: disease-free since {when(event)}", clears_on))
+                # Once the window passes, an unrecorded intent leaves it unknown, not clear.
+                intent_open = args.require_curative_intent and m.curative_intent is None
+                until = None if intent_open else clears_on
+                recent.append((f"{label}: disease-free since {when(event)}", until))
             elif args.require_curative_intent and m.curative_intent is None:
                 unknown.append(
                     f"{label}: disease-free since {event}, but whether the therapy had curative "
@@ -2347,7 +2444,10 @@ def eval_hypersensitivity(args: HypersensitivityArgs, ctx: Context) -> Evidence:
             threshold=want,
             missing=tuple(f"hypersensitivity: {u}" for u in unknown[:3]),
         )
-    seen = ", ".join(h.agent for h in items) or "none"
+    seen = ", ".join(h.agent for h in items if not dated_after(h.date, ctx.as_of)) or "none"
+    seen += _later(
+        [f"{h.agent} ({h.date})" for h in items if dated_after(h.date, ctx.as_of)], ctx.as_of
+    )
     if not complete:
         return _not_found("hypersensitivity", want, complete, seen, what="hypersensitivity list")
     return _ev(
@@ -2492,7 +2592,10 @@ def eval_procedure(args: ProcedureArgs, ctx: Context) -> Evidence:
             threshold=want,
             missing=("transplant conditioning",),
         )
-    seen = ", ".join(p.type for p in items) or "none"
+    seen = ", ".join(p.type for p in items if not dated_after(p.date, ctx.as_of)) or "none"
+    seen += _later(
+        [f"{p.type} ({p.date})" for p in items if dated_after(p.date, ctx.as_of)], ctx.as_of
+    )
     if not complete:
         return _not_found("procedure", want, complete, seen, what="procedure history")
     return _ev(
@@ -2503,19 +2606,32 @@ def eval_procedure(args: ProcedureArgs, ctx: Context) -> Evidence:
 _RED = {"rbc", "red cells", "red blood cells"}
 
 
+def responded(t: Therapy) -> bool:
+    """Whether a course records a response on it (a best response better than SD, or one that
+    is not a standard category)."""
+    if t.best_response is None:
+        return False
+    cat = response_category(t.best_response)
+    return cat is None or RESPONSE_ORDER[cat] > RESPONSE_ORDER["SD"]
+
+
 def _course_ti(args: TransfusionArgs, ctx: Context, t: Therapy) -> tuple[bool | None, str]:
     """What a course's own record says of transfusion independence on it (None: nothing):
-    ``ti_reached``/``ti_at_end``, and an outcome of no response or progression (no TI)."""
+    ``ti_reached``/``ti_at_end``, and an outcome of no response or progression (no TI) when the
+    course records no response. A course ending after the screening date may have reached it
+    only after that date."""
     if args.status != "independent" or args.when == "before_start":
         return None, ""
     flag = t.ti_at_end if args.when == "at_end" else t.ti_reached
+    if flag is True and dated_after(t.end, ctx.as_of):
+        flag = None  # reached on the course, perhaps only after the screening date
     if flag is not None:
-        what = "at the end of" if args.when == "at_end" else "on"
-        return flag, f"transfusion independence {'' if flag else 'not '}recorded {what} the course"
+        what = "when stopping" if args.when == "at_end" else "on the course"
+        return flag, f"transfusion independence {'recorded' if flag else 'not reached'} {what}"
     if args.when == "at_end" and t.ti_reached is False:
-        return False, "transfusion independence was not reached on the course"
+        return False, "transfusion independence not reached on the course"
     outcome = ctx.outcome(t)
-    if outcome in NO_RESPONSE_OUTCOMES:
+    if outcome in NO_RESPONSE_OUTCOMES and not responded(t):
         assert outcome is not None
         return False, f"the course ended with {outcome.value.replace('_', ' ')}"
     return None, ""
@@ -2548,7 +2664,7 @@ def eval_transfusion(args: TransfusionArgs, ctx: Context) -> Evidence:
         )
     courses = [t for t in therapies if ctx.therapy_drugs(t) & wanted and ctx.started(t)]
     if not courses:
-        if [t for t in therapies if ctx.unresolved_therapy_terms(t)]:
+        if [t for t in therapies if ctx.started(t) and ctx.unresolved_therapy_terms(t)]:
             return _ev(
                 "transfusion",
                 Verdict.unknown,
@@ -2577,7 +2693,9 @@ def eval_transfusion(args: TransfusionArgs, ctx: Context) -> Evidence:
     settled: list[str] = []
     for t in courses:
         if args.when == "at_end" and ctx.running(t):
-            continue  # still on the drug on the screening date: it has not been stopped
+            # still on the drug on the screening date: it has not been stopped
+            settled.append(f"{_therapy_label(t)}: still running on the screening date")
+            continue
         own, own_why = _course_ti(args, ctx, t)
         hits: list[Any] = []
         reason = ""
@@ -2634,6 +2752,9 @@ def eval_transfusion(args: TransfusionArgs, ctx: Context) -> Evidence:
             continue
         open_.append(reason)
         needed.append(need)
+    if not tx_complete:
+        open_.append(f"the therapy history is known only in part (another course of {name}?)")
+        needed.append("therapy history (complete)")
     if open_:
         return _ev(
             "transfusion",
