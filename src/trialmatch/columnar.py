@@ -1566,6 +1566,17 @@ def _span_totals(
     return pl.Series(values, dtype=pl.Float64)
 
 
+def _anti_disease(b: Plan, k: int) -> pl.Expr:
+    """Therapy slot k holds a course that is not supportive care or prophylaxis
+    (:func:`predicates.supportive`)."""
+    settings = [x.value for x in P.SUPPORTIVE_SETTINGS]
+    setting = b.s("therapies", k, "setting")
+    return b.shared(
+        ("therapy", "anti-disease", k),
+        lambda: b.present("therapies", k) & ~setting.is_in(settings).fill_null(False),
+    )
+
+
 def _status_usable(b: Plan) -> pl.Expr:
     """A disease status with a response, not dated after the screening date."""
     date = b.c("disease_response_date", "date")
@@ -1593,7 +1604,7 @@ def _chosen(b: Plan, variant: str, condition: str | None = None) -> list[pl.Expr
 
     def candidate(k: int) -> pl.Expr:
         return (
-            b.present("therapies", k)
+            _anti_disease(b, k)
             & (applies[k] != NOT_MET)
             & (starts[k].is_null() | (starts[k] <= before()))
         )
@@ -1658,7 +1669,7 @@ def _response_line(b: Plan, condition: str | None = None) -> pl.Expr:
     for k in ks:
         start, end = b.s("therapies", k, "start"), b.s("therapies", k, "end")
         applies = _applies(b, k, condition)
-        present = b.present("therapies", k) & (applies != NOT_MET)
+        present = _anti_disease(b, k) & (applies != NOT_MET)
         ended_before = (end <= date).fill_null(False)
         undated_after = start.is_null() & date.is_not_null() & ~ended_before
         by_date = ~undated_after & (
@@ -1760,7 +1771,7 @@ def _superseded(b: Plan, condition: str | None) -> pl.Expr:
         for k in ks:
             start = b.s("therapies", k, "start")
             later.append(
-                b.present("therapies", k)
+                _anti_disease(b, k)
                 & (_applies(b, k, condition) != NOT_MET)
                 & (start > date).fill_null(False)
                 & (start <= b.day).fill_null(False)

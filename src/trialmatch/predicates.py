@@ -1748,7 +1748,8 @@ def course_before(
     ctx: Context, assessed: dt.date | None, condition: str | None = None
 ) -> tuple[Therapy | None, str]:
     """The latest course started before an assessment (dated ``assessed``, else the screening
-    date), or None and why it cannot be told. With ``condition``, only courses for it count
+    date), or None and why it cannot be told; supportive care and prophylaxis are not courses a
+    response follows. With ``condition``, only courses for it count
     (a course whose indication cannot be told may be the one). A course without a start date
     could fall anywhere, unless it ended before a later course started: with several courses
     the order is then unknown, never guessed (with an undated assessment, an undated course
@@ -1764,6 +1765,7 @@ def course_before(
         t
         for t in therapies
         if relevance[id(t)][0] is not False
+        and not supportive(t)
         and ((t.start is None and ctx.started(t)) or (t.start is not None and t.start <= before))
     ]
     if not candidates:
@@ -1803,7 +1805,7 @@ def line_before(
     ambiguous: list[Therapy] = []
     for t in therapies:
         applies = ctx.treats(t, condition)[0]
-        if applies is False:
+        if applies is False or supportive(t):
             continue
         if t.start is None and assessed is not None and not ended_before(t):
             ambiguous.append(t)
@@ -1830,10 +1832,19 @@ def superseding_course(
         if (
             t.start is not None
             and status_date < t.start <= ctx.as_of
+            and not supportive(t)
             and ctx.treats(t, condition)[0] is not False
         ):
             return t
     return None
+
+
+SUPPORTIVE_SETTINGS = (Setting.supportive, Setting.prophylaxis)
+
+
+def supportive(t: Therapy) -> bool:
+    """Supportive care or prophylaxis: not a line of therapy a response follows."""
+    return t.setting in SUPPORTIVE_SETTINGS
 
 
 def _response_want(args: ResponseArgs) -> str:
