@@ -95,6 +95,7 @@ CRITERIA_CASES = [
     bad("criteria_contradictory_bounds.yaml", "12:7", "the bounds ≥ 3 and ≤ 1 admit no value"),
     bad("criteria_infinite_bound.yaml", "14:9", "finite number"),
     bad("criteria_window_too_long.yaml", "13:9", "years: must be at most 150 (got 100000)"),
+    bad("criteria_alias_bomb.yaml", "16:12", "expands to more than 100,000 values"),
     bad("criteria_response_bounds_admit_nothing.yaml", "12:7",
         "the bounds at_least CR and at_most PR admit no response"),
     bad("criteria_stale_window_too_long.yaml", "12:26",
@@ -194,7 +195,7 @@ PATIENT_CASES = [
     bad("patient_id_1_10.yaml", "1:1", "id: Input should be a valid string"),
     bad("patient_merge_key.yaml", "4:5", "merge keys ('<<') are not supported"),
     bad("patient_two_documents.yaml", "2:1", "YAML syntax error", "another document"),
-    bad("patient_not_utf8.yaml", None, "not UTF-8 text (byte 22)"),
+    bad("patient_not_utf8.yaml", "2", "not UTF-8 text (byte 22)"),
     bad("patient_bad_date.yaml", "3:", "1960-02-30"),
     bad("patient_word_boolean_no.yaml", "3:1", "pregnant"),
     bad("patient_word_boolean_yes.yaml", "3:1", "breastfeeding"),
@@ -207,6 +208,18 @@ PATIENT_CASES = [
         "ti_at_end says how a course stopped, but this course is ongoing"),
     bad("patient_relapse_line_as_response_line.yaml", "2:1", "disease_status",
         "the line a relapse followed is state_after_line"),
+    # Issue 10: hostile YAML fails fast with a location, before anything is expanded.
+    bad("patient_alias_bomb.yaml", "6:8", "expands to more than 100,000 values through anchors"),
+    bad("patient_recursive_alias.yaml", "2:7", "an alias refers to a node that contains it"),
+    bad("patient_python_tag_on_mapping.yaml", "2:7",
+        "YAML tag '!!python/object:os.system' is not allowed"),
+    bad("patient_python_tag_on_sequence.yaml", "2:12", "YAML tag '!!python/tuple' is not allowed"),
+    bad("patient_binary_tag.yaml", "1:5", "YAML tag '!!binary' is not allowed"),
+    bad("patient_deep_nesting.yaml", "2:", "nesting deeper than 50 levels"),
+    bad("patient_control_character.yaml", "2:6", "control character U+001B is not allowed"),
+    bad("patient_nul_byte.yaml", "2:8", "control character U+0000 is not allowed"),
+    bad("patient_utf16_without_bom.yaml", None,
+        "looks like UTF-16 or UTF-32 text without a byte order mark; save it as UTF-8"),
     # Lists known in part: a wrong shape says what is allowed; an item error is located.
     bad("patient_list_not_a_list.yaml", "2:1",
         "expected a list, or {complete: false, items: [...]} for a list known only in part"),
@@ -363,3 +376,54 @@ def test_json_duplicate_key_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(InputError) as info:
         load_patient(path)
     assert str(info.value) == f"{path}:3:2: duplicate key 'sex'"
+
+
+
+# ----------------------------------------------------------------------------------------------
+# Issue 10: only regular files of a bounded size are read; other encodings with a BOM are read
+
+
+def test_fifo_is_refused_without_blocking(tmp_path: Path) -> None:
+    import os
+
+    fifo = tmp_path / "patient.yaml"
+    os.mkfifo(fifo)
+    with pytest.raises(InputError) as info:
+        load_patient(fifo)  # would block forever if opened for reading normally
+    assert str(info.value) == f"{fifo}: not a regular file (a FIFO); give a file"
+
+
+def test_device_is_refused() -> None:
+    with pytest.raises(InputError) as info:
+        load_patient(Path("/dev/zero"))
+    assert str(info.value) == "/dev/zero: not a regular file (a character device); give a file"
+
+
+def test_directory_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(InputError) as info:
+        load_patient(tmp_path)
+    assert str(info.value) == f"{tmp_path}: is a directory, expected a file"
+
+
+def test_oversized_file_is_refused_before_parsing(tmp_path: Path) -> None:
+    from trialmatch.yamlio import MAX_FILE_BYTES
+
+    big = tmp_path / "big.yaml"
+    with big.open("wb") as fh:
+        fh.write(b"id: P1\nnote: '")
+        fh.write(b"x" * MAX_FILE_BYTES)
+        fh.write(b"'\n")
+    with pytest.raises(InputError) as info:
+        load_patient(big)
+    assert "patient and criteria files are limited to 5 MB" in str(info.value)
+
+
+def test_utf16_with_byte_order_mark_is_read() -> None:
+    good = Path(__file__).parent / "fixtures" / "good"
+    patient = load_patient(good / "patient_utf16_with_bom.yaml")
+    assert patient.id == "P-U16" and patient.sex is Sex.female
+
+
+def test_an_anchor_for_a_repeated_source_text_is_fine() -> None:
+    doc = parse_yaml("a: &t some long text\nb: *t\nc: *t\n", "x.yaml")
+    assert doc.data == {"a": "some long text", "b": "some long text", "c": "some long text"}

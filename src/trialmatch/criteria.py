@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-import hashlib
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -436,10 +435,9 @@ def load_trial(path: Path | str, vocab: Vocabulary | None = None) -> LoadedTrial
     >>> load_trial("criteria/NCT01673308.yaml").trial.phase  # doctest: +SKIP
     <Phase.p2: '2'>
     """
-    p = Path(path)
-    doc = load_document(p)
+    doc = load_document(Path(path))
     trial = trial_from_document(doc, vocab or Vocabulary.default())
-    return LoadedTrial(trial, str(path), hashlib.sha256(p.read_bytes()).hexdigest())
+    return LoadedTrial(trial, str(path), doc.sha256 or "")
 
 
 def catalogue_dir() -> Path:

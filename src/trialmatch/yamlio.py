@@ -4,11 +4,21 @@ PyYAML's YAML 1.1 rules read ``no``/``on``/``yes`` as booleans; here only ``true
 are booleans, everything else stays a string. Duplicate keys are an error rather than a silent
 overwrite. Positions are kept in a side map keyed by the path of keys/indices, so a pydantic
 error location can be turned into ``file:line:column``.
+
+Hostile input is normal input: only regular files of at most :data:`MAX_FILE_BYTES` are read
+(never a FIFO, device or directory); the composed YAML graph is checked before anything is built
+from it, so anchors and aliases cannot expand past :data:`MAX_NODES` values ("billion laughs"),
+nesting cannot pass :data:`MAX_DEPTH`, and only the plain YAML types are accepted (a
+``!!python/object`` or ``!!binary`` tag is an error, on a scalar, a mapping or a sequence).
 """
 
 from __future__ import annotations
 
+import codecs
+import hashlib
+import os
 import re
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +31,14 @@ from trialmatch.errors import InputError, Problem, file_error
 _BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 PathKey = tuple[str | int, ...]
+
+MAX_FILE_BYTES = 5 * 1024 * 1024  # a patient or criteria file is a few kilobytes
+MAX_NODES = 100_000  # values of the document once anchors and aliases are expanded
+MAX_DEPTH = 50  # nesting of mappings and sequences
+_PLAIN_TAGS = frozenset(
+    f"tag:yaml.org,2002:{t}"
+    for t in ("str", "int", "float", "bool", "null", "timestamp", "map", "seq", "merge")
+)  # a merge key (<<) is reported on its own, as not supported
 
 
 class _StrictLoader(_BaseLoader):  # type: ignore[valid-type,misc]
@@ -66,6 +84,7 @@ class Document:
     data: Any
     _positions: dict[PathKey, tuple[int, int]] | None = None
     text: str | None = None
+    sha256: str | None = None
 
     @property
     def positions(self) -> dict[PathKey, tuple[int, int]]:
@@ -150,6 +169,69 @@ def _scalar(loader: _StrictLoader, node: yaml.Node, problems: list[Problem], fil
         return node.value
 
 
+def _check_graph(node: yaml.Node, path: str) -> None:
+    """Refuse a composed document whose expansion would be too large or too deep, or that
+    carries a tag other than the plain YAML types. Linear in the size of the composed graph
+    (aliases are counted through a memo, never expanded)."""
+    size: dict[int, int] = {}
+    depth: dict[int, int] = {}
+    ancestors: set[int] = set()  # nodes being expanded: reaching one again is a cycle
+    # Iterative post-order walk over the node graph (a node reached twice is an alias).
+    stack: list[tuple[yaml.Node, bool]] = [(node, False)]
+    while stack:
+        current, done = stack.pop()
+        key = id(current)
+        if done:
+            ancestors.discard(key)
+            kids = _children(current)
+            size[key] = 1 + sum(size[id(k)] for k in kids)
+            depth[key] = 1 + max((depth[id(k)] for k in kids), default=0)
+            if depth[key] > MAX_DEPTH:
+                raise _graph_error(path, current, f"nesting deeper than {MAX_DEPTH} levels")
+            if size[key] > MAX_NODES:
+                raise _graph_error(
+                    path,
+                    current,
+                    f"this document expands to more than {MAX_NODES:,} values through "
+                    "anchors and aliases (&name / *name)",
+                )
+            continue
+        if key in size:
+            continue
+        if current.tag not in _PLAIN_TAGS:
+            raise _graph_error(
+                path,
+                current,
+                f"YAML tag {_excerpt(current.tag.replace('tag:yaml.org,2002:', '!!'))} is not "
+                "allowed (only plain values, lists and mappings)",
+            )
+        stack.append((current, True))
+        ancestors.add(key)
+        for kid in _children(current):
+            if id(kid) in ancestors:
+                raise _graph_error(path, kid, "an alias refers to a node that contains it")
+            if id(kid) not in size:
+                stack.append((kid, False))
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _graph_error(path: str, node: yaml.Node, message: str) -> InputError:
+    return InputError.single(path, message, node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+def _excerpt(text: str, limit: int = 60) -> str:
+    """A short, printable quotation of a value for an error message."""
+    shown = text if len(text) <= limit else text[:limit] + "…"
+    return repr(shown)
+
+
 def parse_yaml(text: str, path: str) -> Document:
     """Parse YAML text into a :class:`Document`; syntax errors raise :class:`InputError`.
 
@@ -158,10 +240,23 @@ def parse_yaml(text: str, path: str) -> Document:
     """
     loader = _FastLoader(text)
     try:
-        data = loader.get_single_data()
-    except (_Irregular, yaml.YAMLError, ValueError, OverflowError):
-        data, positions = _careful_parse(text, path)
-        return Document(path, data, positions, text)
+        try:
+            node = loader.get_single_node()
+        except yaml.YAMLError:
+            node, irregular = None, True
+        else:
+            irregular = False
+        if node is not None:
+            _check_graph(node, path)
+        data: Any = None
+        if not irregular and node is not None:
+            try:
+                data = loader.construct_document(node)
+            except (_Irregular, yaml.YAMLError, ValueError, OverflowError):
+                irregular = True
+        if irregular:
+            data, positions = _careful_parse(text, path)
+            return Document(path, data, positions, text)
     finally:
         loader.dispose()
     if data is None:
@@ -177,6 +272,7 @@ def _careful_parse(text: str, path: str) -> tuple[Any, dict[PathKey, tuple[int, 
         node = loader.get_single_node()
         if node is None:
             raise InputError.single(path, "the file is empty", 1, 1)
+        _check_graph(node, path)
         positions: dict[PathKey, tuple[int, int]] = {
             (): (node.start_mark.line + 1, node.start_mark.column + 1)
         }
@@ -187,8 +283,20 @@ def _careful_parse(text: str, path: str) -> tuple[Any, dict[PathKey, tuple[int, 
         col = mark.column + 1 if mark else None
         what = exc.problem or exc.context or "invalid YAML"
         raise InputError.single(path, f"YAML syntax error: {what}", line, col) from None
+    except yaml.reader.ReaderError as exc:
+        before = text[: exc.position]
+        line = before.count("\n") + 1
+        col = exc.position - (before.rfind("\n") + 1) + 1
+        char = f"U+{exc.character:04X}" if isinstance(exc.character, int) else repr(exc.character)
+        raise InputError.single(
+            path,
+            f"control character {char} is not allowed in a YAML file (remove it, or write it "
+            'as an escape such as "\\x1b" inside double quotes)',
+            line,
+            col,
+        ) from None
     except yaml.YAMLError as exc:
-        raise InputError.single(path, f"YAML error: {exc}") from None
+        raise InputError.single(path, f"YAML error: {_excerpt(str(exc), 200)}") from None
     finally:
         loader.dispose()
     if problems:
@@ -196,19 +304,111 @@ def _careful_parse(text: str, path: str) -> tuple[Any, dict[PathKey, tuple[int, 
     return data, positions
 
 
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def read_regular_file(path: Path | str, max_bytes: int | None = MAX_FILE_BYTES) -> bytes:
+    """The bytes of a regular file, at most ``max_bytes``: a FIFO, device, socket or directory
+    is refused without blocking, and so is a larger file.
+
+    >>> read_regular_file("/dev/null")
+    Traceback (most recent call last):
+    trialmatch.errors.InputError: /dev/null: not a regular file (a character device); give a file
+    """
+    try:
+        fd = os.open(str(path), os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+    except OSError as exc:
+        raise file_error(path, exc) from None
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise InputError.single(str(path), "is a directory, expected a file")
+        if not stat.S_ISREG(info.st_mode):
+            raise InputError.single(
+                str(path), f"not a regular file ({_file_kind(info.st_mode)}); give a file"
+            )
+        if max_bytes is not None and info.st_size > max_bytes:
+            raise InputError.single(str(path), _too_big(info.st_size, max_bytes))
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            data = fh.read(max_bytes + 1) if max_bytes is not None else fh.read()
+        if max_bytes is not None and len(data) > max_bytes:  # it grew while being read
+            raise InputError.single(str(path), _too_big(len(data), max_bytes))
+        return data
+    except OSError as exc:
+        raise file_error(path, exc) from None
+    finally:
+        os.close(fd)
+
+
+def _too_big(size: int, limit: int) -> str:
+    return (
+        f"the file is {size / 1e6:.1f} MB; patient and criteria files are limited to "
+        f"{limit / 1e6:.0f} MB"
+    )
+
+
+def _file_kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISCHR(mode):
+        return "a character device"
+    if stat.S_ISBLK(mode):
+        return "a block device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a file"
+
+
+def decode_text(data: bytes, path: Path | str) -> str:
+    """Text of a file: UTF-8 (with or without a byte order mark), or UTF-16/UTF-32 when a byte
+    order mark says so. Bytes that are not UTF-8 are a located error.
+
+    >>> decode_text("é".encode("utf-16"), "p.yaml")
+    'é'
+    """
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(codec)
+            except UnicodeDecodeError as exc:
+                raise file_error(path, exc) from None
+    head = data[:400]
+    if len(head) >= 4 and head.count(0) * 3 >= len(head):
+        raise InputError.single(
+            str(path),
+            "the file looks like UTF-16 or UTF-32 text without a byte order mark; save it as "
+            "UTF-8 (or with a byte order mark)",
+        )
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        hint = ""
+        if b"\x00" in data[:200]:
+            hint = " (it has NUL bytes: is it UTF-16 without a byte order mark?)"
+        raise InputError.single(
+            str(path), f"not UTF-8 text (byte {exc.start}){hint}", line
+        ) from None
+
+
 def load_document(path: Path | str) -> Document:
     """Read and parse a YAML or JSON file (JSON is a subset of YAML 1.2 for our purposes).
 
-    Missing or unreadable files raise :class:`InputError`.
+    Missing, unreadable, special or oversized files raise :class:`InputError`.
     """
-    p = Path(path)
-    try:
-        text = p.read_bytes().decode("utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise file_error(path, exc) from None
+    data = read_regular_file(path)
+    text = decode_text(data, path)
     if not text.strip():
         raise InputError.single(str(path), "the file is empty", 1, 1)
-    return parse_yaml(text, str(path))
+    doc = parse_yaml(text, str(path))
+    doc.sha256 = hashlib.sha256(data).hexdigest()
+    return doc
 
 
 def require_mapping(doc: Document, what: str) -> dict[str, Any]:
