@@ -214,3 +214,39 @@ def test_validate_warns_about_an_unknown_subtype_and_regimen(cli, tmp_path: Path
         run.stderr
     )
     assert "condition 'gout' has no status: criteria asking whether it is active" in run.stderr
+
+
+# Issue 10: data is never read as terminal markup or sent raw as terminal control sequences.
+
+MARKUP_PATIENT = (
+    'id: "[/]"\n'
+    "sex: female\n"
+    'diagnoses:\n  - {condition: "[red]MDS\\x1b[31m"}\n'
+    'conditions:\n  - {condition: "[link=http://x]HIV[/link]\\u202e", status: active}\n'
+)
+
+
+@pytest.mark.parametrize("fmt", ["table", "markdown"])
+def test_data_is_not_markup_nor_terminal_control(cli, tmp_path: Path, fmt: str) -> None:
+    path = write(tmp_path, "p.yaml", MARKUP_PATIENT)
+    run = cli(["check", str(path), "--as-of", AS_OF, "--format", fmt])
+    assert run.code == 0, run.stderr
+    assert "[/]" in run.stdout
+    assert "\x1b" not in run.stdout and "\u202e" not in run.stdout
+    if fmt == "markdown":  # the table may wrap the escapes across lines
+        assert "\\x1b" in run.stdout and "\\u202e" in run.stdout
+
+
+def test_error_messages_escape_control_characters(cli, tmp_path: Path) -> None:
+    path = write(tmp_path, "p.yaml", 'id: P1\nsex: "fe\\x1b[2Jmale"\n')
+    run = cli(["check", str(path), "--as-of", AS_OF])
+    assert run.code == 2
+    assert "\x1b" not in run.stderr and "\\x1b" in run.stderr
+
+
+def test_validate_output_escapes_control_characters(cli, tmp_path: Path) -> None:
+    text = 'id: "P\\x1b]0;pwned\\x07"\nconditions:\n  - {condition: gout}\n'
+    path = write(tmp_path, "p.yaml", text)
+    run = cli(["validate", str(path), "--as-of", AS_OF])
+    assert run.code == 0, run.stderr
+    assert "\x1b" not in run.stdout + run.stderr and "\x07" not in run.stdout + run.stderr

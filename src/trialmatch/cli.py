@@ -46,11 +46,13 @@ CriteriaDir = Annotated[
 
 
 def _fail(problems: list[Problem] | str) -> typer.Exit:
+    from trialmatch.printable import printable
+
     if isinstance(problems, str):
-        typer.echo(f"error: {problems}", err=True)
+        typer.echo(f"error: {printable(problems)}", err=True)
     else:
         for p in problems:
-            typer.echo(f"error: {p}", err=True)
+            typer.echo(f"error: {printable(str(p))}", err=True)
     return typer.Exit(2)
 
 
@@ -157,10 +159,12 @@ def validate(
 
         targets = [catalogue_dir()]
     report = validate_paths(targets, as_of=_as_of(as_of))
+    from trialmatch.printable import printable
+
     for line in report.ok:
-        typer.echo(f"ok: {line}")
+        typer.echo(f"ok: {printable(line)}")
     for w in report.warnings:
-        typer.echo(f"warning: {w}", err=True)
+        typer.echo(f"warning: {printable(w)}", err=True)
     if report.problems:
         raise _fail(report.problems)
     typer.echo(f"{len(report.ok)} file(s) valid")

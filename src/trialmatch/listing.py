@@ -119,6 +119,9 @@ def render_table(found: Sequence[Listed]) -> str:
     """The listing as a plain-text table (rich)."""
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
+
+    from trialmatch.printable import printable
 
     buf = io.StringIO()
     width = shutil.get_terminal_size((100, 24)).columns
@@ -131,7 +134,7 @@ def render_table(found: Sequence[Listed]) -> str:
         table.add_column(col)
     for x in found:
         r = _row(x)
-        table.add_row(
+        cells = (
             str(r["id"]),
             str(r["phase"] or "-"),
             str(r["status"]),
@@ -139,5 +142,6 @@ def render_table(found: Sequence[Listed]) -> str:
             ", ".join(x.trial.trial.conditions),
             str(r["title"]),
         )
+        table.add_row(*(Text(printable(c)) for c in cells))
     console.print(table)
     return buf.getvalue()

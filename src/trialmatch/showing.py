@@ -6,6 +6,7 @@ from pydantic import BaseModel
 
 from trialmatch.criteria import AllNode, AnyNode, AtLeastNode, Criterion, LoadedTrial, NotNode
 from trialmatch.engine import encoding_of
+from trialmatch.printable import printable
 
 
 def has_review_leaf(node: BaseModel) -> bool:
@@ -71,4 +72,4 @@ def render_trial(loaded: LoadedTrial) -> str:
         + (f", {part} partly computable" if part else "")
         + f", {manual} need review",
     ]
-    return "\n".join(out) + "\n"
+    return printable("\n".join(out)) + "\n"

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from trialmatch.printable import printable
 from trialmatch.report import VERDICT_TEXT, CheckReport, change_phrase, evidence_line
 
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    return printable(text, keep_newlines=False).replace("|", "\\|").replace("\\x0a", " ")
 
 
 def render(report: CheckReport) -> str:
@@ -16,18 +17,18 @@ def render(report: CheckReport) -> str:
     >>> render(CheckReport("P1", datetime.date(2026, 11, 21), "0.1", [], [])).splitlines()[0]
     '# trialmatch: patient P1, screened as of 2026-11-21'
     """
-    out = [f"# trialmatch: patient {report.patient_id}, screened as of {report.as_of}", ""]
+    out = [f"# trialmatch: patient {_cell(report.patient_id)}, screened as of {report.as_of}", ""]
     out += ["| trial | verdict | passed | failed | unknown | review |", "|---|---|---|---|---|---|"]
     for r in report.results:
         n = r.counts
         out.append(
-            f"| {r.trial_id} | {VERDICT_TEXT[r.verdict.value]} | {n['passed']} | "
+            f"| {_cell(r.trial_id)} | {VERDICT_TEXT[r.verdict.value]} | {n['passed']} | "
             f"{n['failed']} | {n['unknown']} | {n['review']} |"
         )
     for r in report.results:
         out += [
             "",
-            f"## {r.trial_id}: {_cell(r.title)}",
+            f"## {_cell(r.trial_id)}: {_cell(r.title)}",
             "",
             f"**Verdict: {VERDICT_TEXT[r.verdict.value]}**",
             "",
@@ -49,12 +50,14 @@ def render(report: CheckReport) -> str:
             if c.changes_on:
                 ev += f" ({change_phrase(c)})"
             out.append(
-                f"| {c.criterion_id} | {c.kind.value} | {c.label} | {_cell(ev)} | {_cell(c.text)} |"
+                f"| {_cell(c.criterion_id)} | {c.kind.value} | {c.label} | {_cell(ev)} | "
+                f"{_cell(c.text)} |"
             )
     if report.data_to_collect:
         out += ["", "## Data to collect next", ""]
         for d in report.data_to_collect:
             out.append(
-                f"- **{d.item}** — decides {len(d.criteria)} criteria: {', '.join(d.criteria)}"
+                f"- **{_cell(d.item)}** — decides {len(d.criteria)} criteria: "
+                f"{_cell(', '.join(d.criteria))}"
             )
     return "\n".join(out) + "\n"

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from trialmatch.batch import Summary
 from trialmatch.criteria import LoadedTrial
+from trialmatch.printable import printable
 
 
 def build(summary: Summary, trials: list[LoadedTrial], console: Console) -> None:
     """Print per-trial verdict counts, then per criterion how many it excluded or left unknown."""
     console.print(
-        f"[bold]Screened {summary.rows} patient rows[/] ({summary.error_rows} could not be read)"
+        Text.assemble(
+            (f"Screened {summary.rows} patient rows", "bold"),
+            f" ({summary.error_rows} could not be read)",
+        )
     )
     table = Table(title="Verdicts per trial", title_justify="left")
     for col in ("trial", "eligible", "possibly eligible", "ineligible", "error"):
@@ -20,7 +25,7 @@ def build(summary: Summary, trials: list[LoadedTrial], console: Console) -> None
     for t in trials:
         v = summary.trials[t.trial.id].verdicts
         table.add_row(
-            t.trial.id,
+            Text(printable(t.trial.id)),
             str(v["eligible"]),
             str(v["possibly_eligible"]),
             str(v["ineligible"]),
@@ -29,13 +34,13 @@ def build(summary: Summary, trials: list[LoadedTrial], console: Console) -> None
     console.print(table)
     for t in trials:
         tally = summary.trials[t.trial.id]
-        attrition = Table(title=f"Attrition: {t.trial.id}", title_justify="left")
+        attrition = Table(title=Text(printable(f"Attrition: {t.trial.id}")), title_justify="left")
         attrition.add_column("criterion")
         attrition.add_column("excluded", justify="right")
         attrition.add_column("unknown", justify="right")
         for kind, c in t.trial.criteria:
             attrition.add_row(
-                f"{kind[:3]} {c.id}",
+                Text(printable(f"{kind[:3]} {c.id}")),
                 str(tally.excluded.get(c.id, 0)),
                 str(tally.unknown.get(c.id, 0)),
             )

@@ -8,8 +8,14 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from trialmatch.printable import printable
 from trialmatch.report import VERDICT_TEXT, CheckReport, change_phrase, evidence_line
 from trialmatch.results import CriterionResult, TrialVerdict, Verdict, failing, favourable
+
+
+def _t(text: str, style: str = "") -> Text:
+    """Data as plain text: never read as markup, control characters escaped."""
+    return Text(printable(text), style=style)
 
 _TRIAL_STYLE = {
     TrialVerdict.eligible: "bold green",
@@ -29,8 +35,13 @@ def _style(c: CriterionResult) -> str:
 def build(report: CheckReport, console: Console) -> None:
     """Print the summary, per-trial criteria tables and data to collect onto ``console``."""
     console.print(
-        f"[bold]Patient {report.patient_id}[/] screened as of [bold]{report.as_of}[/] "
-        f"(trialmatch {report.version})"
+        Text.assemble(
+            ("Patient ", "bold"),
+            (printable(report.patient_id), "bold"),
+            " screened as of ",
+            (str(report.as_of), "bold"),
+            f" (trialmatch {report.version})",
+        )
     )
     summary = Table(title="Summary", title_justify="left")
     summary.add_column("trial", no_wrap=True)
@@ -43,7 +54,7 @@ def build(report: CheckReport, console: Console) -> None:
     for r in report.results:
         n = r.counts
         cells: list[str | Text] = [
-            r.trial_id,
+            _t(r.trial_id),
             Text(VERDICT_TEXT[r.verdict.value], _TRIAL_STYLE[r.verdict]),
             str(n["passed"]),
             str(n["failed"]),
@@ -51,12 +62,12 @@ def build(report: CheckReport, console: Console) -> None:
             str(n["review"]),
         ]
         if with_title:
-            cells.append(r.title if len(r.title) <= 60 else r.title[:59] + "…")
+            cells.append(_t(r.title if len(r.title) <= 60 else r.title[:59] + "…"))
         summary.add_row(*cells)
     console.print(summary)
     for r in report.results:
         t = Table(
-            title=f"{r.trial_id}: {VERDICT_TEXT[r.verdict.value]} — {r.title}",
+            title=_t(f"{r.trial_id}: {VERDICT_TEXT[r.verdict.value]} — {r.title}"),
             title_justify="left",
             show_lines=True,
         )
@@ -76,10 +87,10 @@ def build(report: CheckReport, console: Console) -> None:
             if c.missing:
                 lines.append(f"  collect: {', '.join(c.missing)}")
             t.add_row(
-                f"{c.kind.value[:3]} {c.criterion_id}",
+                _t(f"{c.kind.value[:3]} {c.criterion_id}"),
                 Text(c.label, _style(c)),
-                Text("\n".join(lines)),
-                Text(c.text),
+                _t("\n".join(lines)),
+                _t(c.text),
             )
         console.print(t)
     if report.data_to_collect:
@@ -89,7 +100,7 @@ def build(report: CheckReport, console: Console) -> None:
         todo.add_column("decides", justify="right")
         todo.add_column("criteria")
         for i, d in enumerate(report.data_to_collect, 1):
-            todo.add_row(str(i), d.item, str(len(d.criteria)), ", ".join(d.criteria))
+            todo.add_row(str(i), _t(d.item), str(len(d.criteria)), _t(", ".join(d.criteria)))
         console.print(todo)
 
 
