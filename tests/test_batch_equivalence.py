@@ -521,6 +521,11 @@ IMPOSSIBLE: list[tuple[dict[str, str], str, str]] = [
         "tx_1: ti_at_end: true needs transfusion independence reached",
     ),
     ({"disease_response_assessed_by": "CT", "disease_state": "relapsed"}, "", "no response"),
+    # Issue 10: dates no calendar arithmetic should meet are error records, the run goes on.
+    ({"tx_1_drugs": "lenalidomide", "tx_1_start": "9999-12-31"}, "tx_1_start", "dates must lie"),
+    ({"pm_1_condition": "breast cancer", "pm_1_disease_free_since": "9998-06-01"},
+     "pm_1_disease_free_since", "dates must lie between 1800-01-01 and 2199-12-31"),
+    ({"birth_date": "0001-01-01"}, "birth_date", "dates must lie"),
 ]
 
 

@@ -250,3 +250,12 @@ def test_validate_output_escapes_control_characters(cli, tmp_path: Path) -> None
     run = cli(["validate", str(path), "--as-of", AS_OF])
     assert run.code == 0, run.stderr
     assert "\x1b" not in run.stdout + run.stderr and "\x07" not in run.stdout + run.stderr
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01"])
+def test_as_of_out_of_range_is_refused(cli, day: str) -> None:
+    run = cli(["check", str(EXAMPLE), "--as-of", day])
+    assert run.code == 2
+    assert run.stderr == (
+        f"error: --as-of {day} is out of range: give a date from 1800-01-01 to 2199-12-31\n"
+    )

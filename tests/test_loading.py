@@ -220,6 +220,9 @@ PATIENT_CASES = [
     bad("patient_nul_byte.yaml", "2:8", "control character U+0000 is not allowed"),
     bad("patient_utf16_without_bom.yaml", None,
         "looks like UTF-16 or UTF-32 text without a byte order mark; save it as UTF-8"),
+    bad("patient_date_year_9999.yaml", "3:29",
+        "therapies.0.start: dates must lie between 1800-01-01 and 2199-12-31 (got 9999-12-31)"),
+    bad("patient_date_year_0001.yaml", "2:1", "birth_date: dates must lie between"),
     # Lists known in part: a wrong shape says what is allowed; an item error is located.
     bad("patient_list_not_a_list.yaml", "2:1",
         "expected a list, or {complete: false, items: [...]} for a list known only in part"),

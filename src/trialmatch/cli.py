@@ -73,12 +73,17 @@ def _input_errors(fn: F) -> F:
 
 
 def _as_of(value: str | None) -> dt.date:
+    from trialmatch.patient import DATE_MAX, DATE_MIN
+
     if value is None:
         return dt.date.today()  # the CLI, not the engine, reads the clock
     try:
-        return dt.date.fromisoformat(value)
+        day = dt.date.fromisoformat(value)
     except ValueError:
         raise _fail(f"--as-of {value!r} is not a date; use YYYY-MM-DD, e.g. 2026-11-21") from None
+    if not DATE_MIN <= day <= DATE_MAX:
+        raise _fail(f"--as-of {value} is out of range: give a date from {DATE_MIN} to {DATE_MAX}")
+    return day
 
 
 def _catalogue(criteria: Path | None, trial_ids: list[str] | None):  # type: ignore[no-untyped-def]

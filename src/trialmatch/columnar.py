@@ -35,7 +35,13 @@ from trialmatch.csvlayout import (
     Group,
     Header,
 )
-from trialmatch.patient import MAX_AGE, NO_RESPONSE_OUTCOMES, TherapyOutcome
+from trialmatch.patient import (
+    DATE_MAX,
+    DATE_MIN,
+    MAX_AGE,
+    NO_RESPONSE_OUTCOMES,
+    TherapyOutcome,
+)
 from trialmatch.vocab import Vocabulary, normalise
 
 NOT_MET, MET, UNKNOWN, REVIEW = 0, 1, 2, 3
@@ -101,7 +107,13 @@ def _typed(name: str, col: Col) -> tuple[pl.Expr | None, pl.Expr, pl.Expr]:
     typed = pl.col(name + TYPED)
     if kind == "date":
         value = raw.str.to_date("%Y-%m-%d", strict=False, cache=False)
-        odd = typed.is_null() | (raw.str.len_bytes() != 10) | (typed.dt.year() < 1000)
+        year = typed.dt.year()  # outside the patient model's range: its error, by reference
+        odd = (
+            typed.is_null()
+            | (raw.str.len_bytes() != 10)
+            | (year < DATE_MIN.year)
+            | (year > DATE_MAX.year)
+        )
     elif kind == "int":
         value = raw.cast(pl.Int64, strict=False)
         odd = typed.is_null() | (raw.str.len_bytes() > 9)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -31,6 +32,20 @@ from pydantic import (
 from trialmatch.errors import InputError
 from trialmatch.schema_errors import message_for
 from trialmatch.yamlio import Document, load_document, require_mapping
+
+# Dates a patient record can hold: anything outside is a typing slip (9999-12-31, 0001-01-01)
+# and date arithmetic (windows of up to 150 years) stays within the calendar.
+DATE_MIN = dt.date(1800, 1, 1)
+DATE_MAX = dt.date(2199, 12, 31)
+
+
+def _in_range(day: dt.date) -> dt.date:
+    if not DATE_MIN <= day <= DATE_MAX:
+        raise ValueError(f"dates must lie between {DATE_MIN} and {DATE_MAX} (got {day})")
+    return day
+
+
+Day = Annotated[dt.date, AfterValidator(_in_range)]
 
 
 class _Strict(BaseModel):
@@ -104,7 +119,7 @@ class ValueWithDate(_Strict):
     """A value with the date it was assessed."""
 
     value: StrictInt
-    date: dt.date | None = None
+    date: Day | None = None
 
 
 class Finding(_Strict):
@@ -112,7 +127,7 @@ class Finding(_Strict):
 
     name: str
     present: StrictBool = True
-    date: dt.date | None = None
+    date: Day | None = None
 
 
 class RiskScore(_Strict):
@@ -120,7 +135,7 @@ class RiskScore(_Strict):
 
     system: str
     category: str
-    date: dt.date | None = None
+    date: Day | None = None
 
 
 class Diagnosis(_Strict):
@@ -128,7 +143,7 @@ class Diagnosis(_Strict):
 
     condition: str | None = None
     code: str | None = None
-    date: dt.date | None = None
+    date: Day | None = None
     subtype: str | None = None
     classification: str | None = Field(None, description="e.g. 'WHO 2016'")
     findings: list[Finding | str] | None = None
@@ -148,7 +163,7 @@ class Lab(_Strict):
     name: str
     value: float = Field(allow_inf_nan=False, ge=0)
     unit: str
-    date: dt.date | None = None
+    date: Day | None = None
     uln: float | None = Field(
         None, allow_inf_nan=False, gt=0, description="upper limit of normal, in the result's unit"
     )
@@ -178,8 +193,8 @@ class Therapy(_Strict):
     indication: str | None = Field(
         None, description="condition treated; absent = the patient's only diagnosis"
     )
-    start: dt.date | None = None
-    end: dt.date | None = None
+    start: Day | None = None
+    end: Day | None = None
     ongoing: StrictBool | None = None
     line: int | None = Field(None, ge=1)
     setting: Setting | None = None
@@ -220,7 +235,7 @@ class Procedure(_Strict):
     """A procedure such as autologous or allogeneic stem cell transplant."""
 
     type: str
-    date: dt.date | None = None
+    date: Day | None = None
     conditioning: str | None = None
     note: str | None = None
 
@@ -229,8 +244,8 @@ class TransfusionPeriod(_Strict):
     """A period of red-cell transfusion dependence or independence."""
 
     status: Annotated[str, Field(pattern="^(dependent|independent)$")]
-    start: dt.date
-    end: dt.date | None = None
+    start: Day
+    end: Day | None = None
     product: str = "RBC"
 
 
@@ -250,7 +265,7 @@ class DiseaseStatus(_Strict):
     with the line it relapsed after or was refractory to. Neither needs a therapy outcome."""
 
     response: Response | None = None
-    date: dt.date | None = None
+    date: Day | None = None
     assessed_by: str | None = None
     after_line: int | None = Field(None, ge=1, description="the line the response followed")
     state: DiseaseState | None = None
@@ -282,8 +297,8 @@ class OtherCondition(_Strict):
 
     condition: str
     status: ConditionStatus | None = None
-    since: dt.date | None = None
-    until: dt.date | None = None
+    since: Day | None = None
+    until: Day | None = None
     note: str | None = None
 
 
@@ -291,9 +306,9 @@ class PriorMalignancy(_Strict):
     """A prior malignancy other than the disease under study."""
 
     condition: str
-    diagnosed: dt.date | None = None
-    last_treatment: dt.date | None = None
-    disease_free_since: dt.date | None = Field(
+    diagnosed: Day | None = None
+    last_treatment: Day | None = None
+    disease_free_since: Day | None = Field(
         None, description="absent = not disease-free or unknown"
     )
     curative_intent: StrictBool | None = None
@@ -306,7 +321,7 @@ class Hypersensitivity(_Strict):
     agent: str
     reaction: str | None = None
     severity: str | None = None
-    date: dt.date | None = None
+    date: Day | None = None
 
 
 class Donor(_Strict):
@@ -353,7 +368,7 @@ class Attestation(_Strict):
     criterion: str
     holds: StrictBool
     by: str
-    on: dt.date
+    on: Day
     note: str | None = None
 
 
@@ -365,7 +380,7 @@ class Patient(_Strict):
     """
 
     id: str
-    birth_date: dt.date | None = None
+    birth_date: Day | None = None
     age: int | None = Field(None, ge=0, le=130, description="age in years at the screening date")
     sex: Sex | None = None
     pregnant: StrictBool | None = None
