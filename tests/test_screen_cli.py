@@ -158,3 +158,159 @@ def test_not_utf8_late_in_a_large_file_names_the_line_and_byte(tmp_path: Path) -
     with pytest.raises(InputError, match=f":5002: not UTF-8 text at byte {bad_byte}$"):
         for _ in screen(src, load_catalogue(), dt.date(2026, 11, 21)):
             pass
+
+
+# ------------------------------------------------------------------------------------------
+# Issue 10: output that never destroys what a user owns
+
+
+def _digest(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize("how", ["same", "dotted", "symlink"])
+def test_out_onto_the_input_is_refused(cli, tmp_path: Path, how: str) -> None:
+    src = example_csv(tmp_path)
+    before = _digest(src)
+    if how == "same":
+        out = src
+    elif how == "dotted":
+        out = tmp_path / "." / src.name
+    else:
+        out = tmp_path / "link.csv"
+        out.symlink_to(src)
+    run = cli(["screen", str(src), "--as-of", AS_OF, "--out", str(out)])
+    assert run.code == 2
+    assert "--out would overwrite the input" in run.stderr
+    assert _digest(src) == before
+
+
+@pytest.mark.parametrize("command", ["screen", "template"])
+def test_out_onto_a_directory_or_missing_directory_fails_before_work(
+    cli, tmp_path: Path, command: str
+) -> None:
+    src = example_csv(tmp_path)
+    args = ["screen", str(src), "--as-of", AS_OF] if command == "screen" else ["template"]
+    run = cli([*args, "--out", str(tmp_path)])
+    assert (run.code, run.stdout) == (2, "")
+    assert run.stderr == f"error: {tmp_path}: is a directory; give a file name for --out\n"
+    missing = tmp_path / "no" / "such" / "out.csv"
+    run = cli([*args, "--out", str(missing)])
+    assert run.code == 2
+    assert f"the directory {missing.parent} does not exist" in run.stderr
+
+
+def test_out_into_a_read_only_directory_fails_before_work(cli, tmp_path: Path) -> None:
+    import os
+
+    if os.geteuid() == 0:
+        pytest.skip("root may write into a read-only directory")
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o555)
+    run = cli(["template", "--out", str(ro / "t.csv")])
+    assert run.code == 2 and "is not writable" in run.stderr
+
+
+def test_out_through_a_symlink_keeps_the_link_and_the_permissions(cli, tmp_path: Path) -> None:
+    src = example_csv(tmp_path)
+    target = tmp_path / "results.csv"
+    target.write_text("old\n")
+    target.chmod(0o640)
+    link = tmp_path / "latest.csv"
+    link.symlink_to(target)
+    run = cli(["screen", str(src), "--as-of", AS_OF, "--out", str(link)])
+    assert run.code == 0, run.stderr
+    assert link.is_symlink() and link.resolve() == target
+    assert target.read_text().startswith("row,patient_id")
+    assert target.stat().st_mode & 0o777 == 0o640
+
+
+def test_out_onto_a_device_writes_in_place(cli, tmp_path: Path) -> None:
+    import stat
+
+    src = example_csv(tmp_path)
+    run = cli(["screen", str(src), "--as-of", AS_OF, "--out", "/dev/null"])
+    assert run.code == 0, run.stderr
+    assert stat.S_ISCHR(Path("/dev/null").stat().st_mode)
+
+
+FORMULAS = ["=HYPERLINK(\"http://x\",\"y\")", "+1", "-x", "@SUM(A1)", "\tx", "-5", "a=b"]
+
+
+def test_csv_output_neutralises_formulas_and_json_keeps_values(cli, tmp_path: Path) -> None:
+    path = tmp_path / "f.csv"
+    with path.open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["id", "sex"])
+        for i, text in enumerate(FORMULAS):
+            w.writerow([f"{text}" if i != 4 else "\tx", "female"])
+    out = tmp_path / "out.csv"
+    run = cli(["screen", str(path), "--as-of", AS_OF, "--out", str(out), "--trial", "NCT01673308"])
+    assert run.code == 0, run.stderr
+    ids = [r["patient_id"] for r in csv.DictReader(out.open())]
+    # The CSV reader strips a cell's surrounding spaces/tabs in the patient model: "\tx" is "x".
+    assert ids == ["'=HYPERLINK(\"http://x\",\"y\")", "'+1", "'-x", "'@SUM(A1)", "x", "-5", "a=b"]
+    out_json = tmp_path / "out.jsonl"
+    cli(["screen", str(path), "--as-of", AS_OF, "--out", str(out_json), "--format", "jsonl",
+         "--trial", "NCT01673308"])
+    ids = [json.loads(line)["patient_id"] for line in out_json.read_text().splitlines()]
+    assert ids[:4] == FORMULAS[:4]
+
+
+def _trialmatch(*args: str) -> list[str]:
+    import sys
+
+    return [sys.executable, "-c", "from trialmatch.cli import main; main()", *args]
+
+
+def test_closed_pipe_ends_quietly(tmp_path: Path) -> None:
+    import subprocess
+
+    src = example_csv(tmp_path)
+    # Many rows, so that the reader has gone before the writer is done.
+    many = tmp_path / "many.csv"
+    lines = src.read_text().splitlines()
+    many.write_text("\n".join([lines[0]] + lines[1:] * 400) + "\n")
+    proc = subprocess.Popen(
+        _trialmatch("screen", str(many), "--as-of", AS_OF),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None
+    proc.stdout.readline()
+    proc.stdout.close()  # like `| head -1`
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 141
+    assert b"Traceback" not in err and err == b""
+
+
+@pytest.mark.parametrize("name", ["SIGTERM", "SIGINT"])
+def test_signal_removes_the_partial_output_and_says_so(tmp_path: Path, name: str) -> None:
+    import signal
+    import subprocess
+    import time
+
+    src = example_csv(tmp_path)
+    many = tmp_path / "many.csv"
+    lines = src.read_text().splitlines()
+    many.write_text("\n".join([lines[0]] + lines[1:] * 3000) + "\n")
+    out = tmp_path / "out.csv"
+    proc = subprocess.Popen(
+        _trialmatch("screen", str(many), "--as-of", AS_OF, "--out", str(out), "--engine",
+                    "reference"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    deadline = time.monotonic() + 60
+    while not list(tmp_path.glob(".out.csv.*.partial")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert list(tmp_path.glob(".out.csv.*.partial")), "the run never started writing"
+    proc.send_signal(getattr(signal, name))
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == (143 if name == "SIGTERM" else 130)
+    assert b"no partial output was kept" in err and b"Traceback" not in err
+    assert not out.exists() and not list(tmp_path.glob(".out.csv.*"))

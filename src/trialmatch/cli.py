@@ -5,7 +5,9 @@ Bad input of any kind prints ``file:line:column: message`` to stderr and exits w
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import errno
 import functools
 import sys
 from collections.abc import Callable
@@ -272,6 +274,10 @@ def screen(
     if engine not in ENGINES:
         raise _fail(f"--engine {engine!r} is not allowed (allowed: {', '.join(ENGINES)})")
     day = _as_of(as_of)
+    if out is not None:
+        from trialmatch.output import check_output
+
+        check_output(out, [patients])  # before any work
     trials = _select(criteria, trial, condition)
     run_screen(patients, trials, day, out, fmt, engine)
 
@@ -299,6 +305,10 @@ def template(
 
     from trialmatch.batch import template_rows
 
+    if out is not None:
+        from trialmatch.output import check_output
+
+        check_output(out)
     trials = _select(criteria, trial, condition)
     columns, rows = template_rows(trials, example=example)
     buf = io.StringIO()
@@ -338,10 +348,50 @@ def version() -> None:
     typer.echo(__version__)
 
 
+class _Stopped(BaseException):
+    """Raised by the SIGINT/SIGTERM handlers so that cleanup (temporary output files) runs;
+    not a KeyboardInterrupt, which the command-line framework would swallow."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _on_signal(signum: int, frame: object) -> None:
+    raise _Stopped(signum)
+
+
 def main() -> None:
-    """Console entry point."""
+    """Console entry point: Ctrl-C and SIGTERM stop cleanly (a partial output file is removed
+    and stderr says so); a closed pipe (``| head``) ends quietly."""
+    import signal
+
+    signal.signal(signal.SIGTERM, _on_signal)
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signal.signal(signal.SIGINT, _on_signal)
     try:
         app()
-    except KeyboardInterrupt:
-        typer.echo("interrupted", err=True)
+    except (KeyboardInterrupt, _Stopped) as exc:
+        if isinstance(exc, _Stopped) and exc.signum == signal.SIGTERM:
+            typer.echo("terminated (SIGTERM): stopped; no partial output was kept", err=True)
+            sys.exit(143)
+        typer.echo("interrupted (Ctrl-C): stopped; no partial output was kept", err=True)
         sys.exit(130)
+    except OSError as exc:
+        # A closed pipe reaches us as BrokenPipeError, or as Polars' OSError "Broken pipe".
+        broken = exc.errno == errno.EPIPE or "Broken pipe" in str(exc)
+        if isinstance(exc, BrokenPipeError) or broken:
+            _quiet_exit_on_closed_pipe()
+        typer.echo(f"error: cannot write the output: {exc.strerror or exc}", err=True)
+        sys.exit(2)
+
+
+def _quiet_exit_on_closed_pipe() -> None:
+    """The reader of standard output went away: stop without a traceback (exit 141, as a
+    process ended by SIGPIPE)."""
+    import os
+
+    with contextlib.suppress(OSError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    os._exit(141)

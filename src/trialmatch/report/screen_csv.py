@@ -1,8 +1,35 @@
-"""``screen`` output as CSV: one line per patient and trial; id lists joined with ';'."""
+"""``screen`` output as CSV: one line per patient and trial; id lists joined with ';'.
+
+Coordinators open this file in spreadsheets, so a cell a spreadsheet would run as a formula
+(one starting with ``=``, ``+``, ``@``, a tab or a carriage return, or ``-`` followed by
+something other than a digit) is written with a leading apostrophe, as OWASP recommends for
+CSV injection; the JSON and JSON Lines formats keep every value verbatim.
+"""
 
 from __future__ import annotations
 
 from typing import Any, BinaryIO
+
+FORMULA_START = r"^(?:[=+@\t\r]|-[^0-9])"
+
+
+def neutralised(frame: Any) -> Any:
+    """The frame with every text cell that could start a formula prefixed by ``'``.
+
+    >>> import polars as pl
+    >>> neutralised(pl.DataFrame({"id": ["=1+1", "-5", "-x", "P1", "@A1"]}))["id"].to_list()
+    ["'=1+1", '-5', "'-x", 'P1', "'@A1"]
+    """
+    import polars as pl
+
+    text = [name for name, dtype in frame.schema.items() if dtype == pl.Utf8]
+    return frame.with_columns(
+        pl.when(pl.col(c).str.contains(FORMULA_START))
+        .then(pl.lit("'") + pl.col(c))
+        .otherwise(pl.col(c))
+        .alias(c)
+        for c in text
+    )
 
 
 class Writer:
@@ -14,7 +41,7 @@ class Writer:
 
     def write(self, frame: Any) -> None:
         """Append a frame of records."""
-        frame.write_csv(self.fh, include_header=self.first)
+        neutralised(frame).write_csv(self.fh, include_header=self.first)
         self.first = False
 
     def close(self) -> None:
