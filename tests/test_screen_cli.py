@@ -311,6 +311,6 @@ def test_signal_removes_the_partial_output_and_says_so(tmp_path: Path, name: str
     assert list(tmp_path.glob(".out.csv.*.partial")), "the run never started writing"
     proc.send_signal(getattr(signal, name))
     _, err = proc.communicate(timeout=60)
-    assert proc.returncode == (143 if name == "SIGTERM" else 130)
+    assert proc.returncode == (143 if name == "SIGTERM" else 130), err.decode()[-2000:]
     assert b"no partial output was kept" in err and b"Traceback" not in err
     assert not out.exists() and not list(tmp_path.glob(".out.csv.*"))

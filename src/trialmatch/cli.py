@@ -348,17 +348,19 @@ def version() -> None:
     typer.echo(__version__)
 
 
-class _Stopped(BaseException):
-    """Raised by the SIGINT/SIGTERM handlers so that cleanup (temporary output files) runs;
-    not a KeyboardInterrupt, which the command-line framework would swallow."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signum)
-        self.signum = signum
-
-
 def _on_signal(signum: int, frame: object) -> None:
-    raise _Stopped(signum)
+    """Ctrl-C or SIGTERM: remove the temporary output, say so, and exit at once (raising here
+    could land inside a Polars call and come out as another error)."""
+    import os
+    import signal
+
+    from trialmatch.output import remove_pending
+
+    remove_pending()
+    name = "terminated (SIGTERM)" if signum == signal.SIGTERM else "interrupted (Ctrl-C)"
+    with contextlib.suppress(OSError):
+        os.write(2, f"{name}: stopped; no partial output was kept\n".encode())
+    os._exit(128 + signum)
 
 
 def main() -> None:
@@ -371,10 +373,7 @@ def main() -> None:
         signal.signal(signal.SIGINT, _on_signal)
     try:
         app()
-    except (KeyboardInterrupt, _Stopped) as exc:
-        if isinstance(exc, _Stopped) and exc.signum == signal.SIGTERM:
-            typer.echo("terminated (SIGTERM): stopped; no partial output was kept", err=True)
-            sys.exit(143)
+    except KeyboardInterrupt:
         typer.echo("interrupted (Ctrl-C): stopped; no partial output was kept", err=True)
         sys.exit(130)
     except OSError as exc:

@@ -20,6 +20,22 @@ from typing import BinaryIO
 
 from trialmatch.errors import InputError
 
+# Temporary files being written, for a signal handler to remove before the process exits
+# (a handler must not raise: the signal may land inside a Polars call that would turn the
+# exception into another one).
+_PENDING: set[str] = set()
+
+
+def remove_pending() -> int:
+    """Remove every temporary output file still being written; returns how many."""
+    removed = 0
+    for tmp in list(_PENDING):
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+            removed += 1
+        _PENDING.discard(tmp)
+    return removed
+
 
 def _resolved(path: Path) -> Path:
     return Path(os.path.realpath(path))
@@ -78,6 +94,7 @@ def atomic_file(path: Path) -> Iterator[BinaryIO]:
         return
     mode = _mode_for(target)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
+    _PENDING.add(tmp)
     try:
         os.chmod(tmp, mode)
         with os.fdopen(fd, "wb") as fh:
@@ -89,6 +106,8 @@ def atomic_file(path: Path) -> Iterator[BinaryIO]:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+    finally:
+        _PENDING.discard(tmp)
 
 
 def _mode_for(target: Path) -> int:
