@@ -16,8 +16,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from trialmatch.batch import Summary, TrialTally, _row_blocks, screen
+from trialmatch.batch import Summary, TrialTally, screen
 from trialmatch.criteria import load_catalogue
+from trialmatch.csvrows import blocks as row_blocks
 from trialmatch.screening import ALLOCATOR_CONF, tune_allocator
 
 from .test_screen_cli import example_csv
@@ -25,14 +26,15 @@ from .test_screen_cli import example_csv
 HEADER = b"id,note\n"
 
 
-def _blocks(tmp_path: Path, body: bytes, block_bytes: int) -> list[tuple[bytes, bytes, bool]]:
+def _rows(tmp_path: Path, body: bytes, block_bytes: int) -> tuple[list[tuple[int, bytes]], list]:
     path = tmp_path / "p.csv"
     path.write_bytes(HEADER + body)
-    return [(h, bytes(b.pop()), o) for h, b, o in _row_blocks(path, block_bytes)]
-
-
-def _quote_parity_after(text: bytes, start_open: bool) -> bool:
-    return (text.count(b'"') % 2 == 1) != start_open
+    rows: list[tuple[int, bytes]] = []
+    errors: list[tuple[int, str]] = []
+    for block in row_blocks(path, block_bytes):
+        rows += list(zip(block.numbers, block.rows, strict=True))
+        errors += block.errors
+    return rows, errors
 
 
 # Rows whose second cell may be quoted and hold newlines, commas and doubled quotes.
@@ -47,47 +49,44 @@ ROWS = st.lists(st.tuples(st.text("xyz0123", min_size=1, max_size=4), CELL), max
 @given(
     rows=ROWS, block=st.integers(1, 64), newline=st.sampled_from(["\n", "\r\n"]), end=st.booleans()
 )
-def test_blocks_cover_the_body_and_cut_only_between_rows(
+def test_blocks_give_the_rows_the_csv_module_reads(
     tmp_path_factory: pytest.TempPathFactory,
     rows: list[tuple[str, str]],
     block: int,
     newline: str,
     end: bool,
 ) -> None:
+    """Whatever the block size, the splitter's rows are the rows of the file, numbered 1..N,
+    each one parsing into exactly the cells the csv module reads from the whole file."""
+    import csv
+    import io
+
     body = newline.join(f"{a},{b}" for a, b in rows).encode() + (newline.encode() if end else b"")
     tmp = tmp_path_factory.mktemp("blocks")
-    blocks = _blocks(tmp, body, block)
-    assert b"".join(b for _, b, _ in blocks) == body  # nothing lost, nothing repeated
-    inside = False
-    for head, part, starts_open in blocks:
-        assert head == HEADER
-        assert starts_open is inside
-        inside = _quote_parity_after(part, inside)
-        assert not inside  # a block never ends inside a quoted cell
-    # Each block parses on its own into whole rows: together, the rows of the file.
-    width = 2
-    parsed = [
-        pl.read_csv(HEADER + part, infer_schema=False)
-        for _, part, _ in blocks
-        if part.strip(b"\r\n")
-    ]
-    assert all(frame.width == width for frame in parsed)
-    whole = pl.read_csv(HEADER + body, infer_schema=False) if body.strip(b"\r\n") else None
-    if whole is not None:
-        assert sum(frame.height for frame in parsed) == whole.height
+    got, errors = _rows(tmp, body, block)
+    assert errors == []
+    expected = [r for r in csv.reader(io.StringIO(body.decode(), newline="")) if r]
+    assert [n for n, _ in got] == list(range(1, len(expected) + 1))
+    cells = [next(csv.reader(io.StringIO(r.decode(), newline=""))) for _, r in got]
+    assert cells == expected
+    # And Polars reads the joined rows into the same table.
+    if got:
+        frame = pl.read_csv(HEADER + b"".join(r for _, r in got), infer_schema=False)
+        assert frame.height == len(expected)
 
 
 def test_file_without_a_final_newline_keeps_its_last_row(tmp_path: Path) -> None:
-    blocks = _blocks(tmp_path, b"a,1\nb,2\nc,3", 5)
-    assert b"".join(b for _, b, _ in blocks) == b"a,1\nb,2\nc,3"
-    assert blocks[-1][1].endswith(b"c,3")
+    got, _ = _rows(tmp_path, b"a,1\nb,2\nc,3", 5)
+    assert got == [(1, b"a,1\n"), (2, b"b,2\n"), (3, b"c,3\n")]
 
 
 def test_utf8_bom_is_not_part_of_the_header(tmp_path: Path) -> None:
+    from trialmatch.csvrows import read_header
+
     path = tmp_path / "p.csv"
     path.write_bytes(b"\xef\xbb\xbf" + HEADER + b"a,1\n")
-    [(head, body, _)] = [(h, bytes(b.pop()), o) for h, b, o in _row_blocks(path, 1 << 20)]
-    assert head == HEADER and body == b"a,1\n"
+    text, offset = read_header(path)
+    assert text == HEADER.decode().strip() and offset == 3 + len(HEADER)
 
 
 @pytest.mark.parametrize("engine", ["columnar", "reference"])

@@ -137,27 +137,24 @@ def test_template_to_stdout_without_example(cli) -> None:
     assert "transfusions" in run.stdout.split(",")
 
 
-def test_not_utf8_exits_2_without_traceback(cli, tmp_path: Path) -> None:
+@pytest.mark.parametrize("engine", ["columnar", "reference"])
+def test_not_utf8_row_is_an_error_record_and_the_run_goes_on(
+    cli, tmp_path: Path, engine: str
+) -> None:
+    """Issue 10: one row with a byte that is not UTF-8 is an error record for that row (it
+    aborted the whole run before), late in a large file too."""
     src = tmp_path / "p.csv"
-    src.write_bytes(b"id,sex\n" + b"P1,male\n" * 3 + b"P2,\xff\xfe\n")
+    src.write_bytes(b"id,sex\n" + b"P1,male\n" * 5000 + b"P2,\xff\xfe\n" + b"P3,female\n")
     out = tmp_path / "out.csv"
-    run = cli(["screen", str(src), "--out", str(out)])
-    assert run.code == 2
-    assert "not UTF-8 text" in run.stderr and "Traceback" not in run.stderr
-    assert not out.exists()
-
-
-def test_not_utf8_late_in_a_large_file_names_the_line_and_byte(tmp_path: Path) -> None:
-    from trialmatch.batch import screen
-    from trialmatch.criteria import load_catalogue
-    from trialmatch.errors import InputError
-
-    src = tmp_path / "p.csv"
-    src.write_bytes(b"id,sex\n" + b"P1,male\n" * 5000 + b"P2,\xff\xfe\n")
-    bad_byte = len(b"id,sex\n" + b"P1,male\n" * 5000 + b"P2,")
-    with pytest.raises(InputError, match=f":5002: not UTF-8 text at byte {bad_byte}$"):
-        for _ in screen(src, load_catalogue(), dt.date(2026, 11, 21)):
-            pass
+    run = cli(["screen", str(src), "--as-of", AS_OF, "--out", str(out), "--engine", engine,
+               "--trial", "NCT01673308"])
+    assert run.code == 0, run.stderr
+    records = list(csv.DictReader(out.open()))
+    assert len(records) == 5002
+    bad = records[5000]
+    assert (bad["row"], bad["verdict"]) == ("5001", "error")
+    assert bad["error"].startswith("row 5001: not UTF-8 text (byte 3 of the row")
+    assert records[5001]["patient_id"] == "P3"
 
 
 # ------------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import re
+import io
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +22,7 @@ from typing import Any
 from trialmatch.criteria import LoadedTrial
 from trialmatch.csvlayout import Header, LayoutError, RowError, parse_header, row_to_patient
 from trialmatch.engine import evaluate_trial
-from trialmatch.errors import InputError, file_error
+from trialmatch.errors import InputError
 from trialmatch.patient import Patient
 from trialmatch.results import Verdict, failing
 from trialmatch.vocab import Vocabulary
@@ -94,11 +94,11 @@ class Summary:
 
 def read_header(path: Path, vocab: Vocabulary) -> Header:
     """Read and check a CSV header; problems raise :class:`InputError` (exit code 2)."""
+    from trialmatch.csvrows import read_header as read_header_line
+
+    text, _ = read_header_line(path)
     try:
-        with path.open(newline="", encoding="utf-8-sig") as fh:
-            first = next(csv.reader(fh), None)
-    except (OSError, UnicodeDecodeError) as exc:
-        raise file_error(path, exc) from None
+        first = next(csv.reader([text]), None)
     except csv.Error as exc:
         raise InputError.single(str(path), f"CSV error in the header: {exc}", 1) from None
     if not first:
@@ -107,6 +107,31 @@ def read_header(path: Path, vocab: Vocabulary) -> Header:
         return parse_header(first, vocab.labs)
     except LayoutError as exc:
         raise InputError.single(str(path), f"header: {exc}", 1) from None
+
+
+def parse_row(header: Header, number: int, row: bytes) -> dict[str, str] | str:
+    # Rows are at most MAX_ROW_BYTES (the splitter's limit); a long cell is then the layout's
+    # error, with its column, in both engines (not the csv module's own 128 KiB limit).
+    from trialmatch.csvrows import MAX_ROW_BYTES
+
+    if csv.field_size_limit() < MAX_ROW_BYTES:
+        csv.field_size_limit(MAX_ROW_BYTES)
+    return _parse_row(header, number, row)
+
+
+def _parse_row(header: Header, number: int, row: bytes) -> dict[str, str] | str:
+    """One row of the shared splitter as cells by column, or the reason it cannot be read.
+    Short rows are padded with empty cells; a row with more cells than the header is an error.
+    """
+    width = len(header.columns)
+    try:
+        cells = next(csv.reader(io.StringIO(row.decode("utf-8"), newline="")), [])
+    except csv.Error as exc:
+        return f"row {number}: cannot read the row as CSV: {exc}"
+    if len(cells) > width:
+        return f"row {number}: {len(cells)} cells, but the header has {width}"
+    cells = cells + [""] * (width - len(cells))
+    return dict(zip(header.columns, cells, strict=True))
 
 
 def _raw_id(row: dict[str, str]) -> str:
@@ -142,85 +167,45 @@ def _reference_records(
     return out
 
 
-def _python_rows(
-    path: Path, header: Header, skip: int
-) -> Iterator[tuple[int, dict[str, str] | str]]:
-    """Rows after ``skip`` data rows, as dicts; a row with too many cells is an error string.
-    Short rows are padded with empty cells (as the columnar reader does). Text that is not
-    UTF-8, or that the csv module cannot parse, stops the run with an :class:`InputError`
-    saying after which row."""
-    width = len(header.columns)
-    number = 0
-    with path.open(newline="", encoding="utf-8-sig") as fh:
-        reader = csv.reader(fh)
-        try:
-            next(reader, None)
-            for cells in reader:
-                if not cells:
-                    continue  # a blank line is not a row (and is not counted)
-                number += 1
-                if number <= skip:
-                    continue
-                if len(cells) > width:
-                    yield number, f"row {number}: {len(cells)} cells, but the header has {width}"
-                    continue
-                cells = cells + [""] * (width - len(cells))
-                yield number, dict(zip(header.columns, cells, strict=True))
-        except UnicodeDecodeError:
-            line, offset = _first_bad_utf8(path)
-            raise InputError.single(str(path), f"not UTF-8 text at byte {offset}", line) from None
-        except csv.Error as exc:
-            raise InputError.single(
-                str(path), f"cannot read the CSV after row {number}: {exc}"
-            ) from None
-
-
-def _first_bad_utf8(path: Path) -> tuple[int, int]:
-    """(1-based line, byte offset) of the first byte of ``path`` that is not valid UTF-8."""
-    offset = 0  # file offset of data[0]
-    newlines = 0
-    carry = b""
-    with path.open("rb") as fh:
-        while True:
-            block = fh.read(1 << 20)
-            data = carry + block
-            carry = b""
-            try:
-                data.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                if block and exc.reason == "unexpected end of data":
-                    data, carry = data[: exc.start], data[exc.start :]  # cut by the block end
-                else:
-                    return newlines + data[: exc.start].count(b"\n") + 1, offset + exc.start
-            if not block:
-                return newlines + 1, offset
-            newlines += data.count(b"\n")
-            offset += len(data)
-
-
 def screen_reference(
     path: Path,
     trials: Sequence[LoadedTrial],
     as_of: dt.date,
     vocab: Vocabulary | None = None,
     batch_size: int = 10_000,
-    skip: int = 0,
+    block_bytes: int = 20 << 20,
 ) -> Iterator[Any]:
     """Screen with the reference engine, one row at a time; yields record frames."""
+    from trialmatch.csvrows import blocks
+
     vocab = vocab or Vocabulary.default()
     header = read_header(path, vocab)
     batch: list[Record] = []
-    for number, row in _python_rows(path, header, skip):
-        if isinstance(row, str):
-            batch += [Record(number, "", t.trial.id, "error", (), (), 0, row) for t in trials]
-        else:
+    for block in blocks(path, block_bytes):
+        numbered: list[tuple[int, list[Record]]] = [
+            (number, _error_records(trials, number, f"row {number}: {message}"))
+            for number, message in block.errors
+        ]
+        for number, raw in zip(block.numbers, block.rows, strict=True):
+            row = parse_row(header, number, raw)
+            if isinstance(row, str):
+                numbered.append((number, _error_records(trials, number, row)))
+                continue
             patient = row_to_patient(header, row, number, as_of)
-            batch += _reference_records(trials, patient, number, _raw_id(row), as_of, vocab)
+            numbered.append(
+                (number, _reference_records(trials, patient, number, _raw_id(row), as_of, vocab))
+            )
+        for _, records in sorted(numbered, key=lambda x: x[0]):
+            batch += records
         if len(batch) >= batch_size * max(1, len(trials)):
             yield records_frame(batch)
             batch = []
     if batch:
         yield records_frame(batch)
+
+
+def _error_records(trials: Sequence[LoadedTrial], number: int, message: str) -> list[Record]:
+    return [Record(number, "", t.trial.id, "error", (), (), 0, message) for t in trials]
 
 
 def screen_columnar(
@@ -233,54 +218,51 @@ def screen_columnar(
 ) -> Iterator[Any]:
     """Screen with the columnar engine, a block of rows at a time; yields record frames.
 
-    The file is read in blocks of about ``block_bytes`` cut at row boundaries;
-    ``batch_size`` bounds the rows per batch if the rest must be read by Python's csv module.
-
-    If Polars cannot parse part of the file (a row with too many cells), the rest is read with
-    Python's csv module and still evaluated column-wise; the bad row gets an error record.
+    Rows come from the shared splitter (:mod:`trialmatch.csvrows`) in blocks of about
+    ``block_bytes``; rows it rejects are error records. A block Polars cannot parse as a
+    whole (a row with too many cells) is read row by row with Python's csv module, and still
+    evaluated column-wise. ``batch_size`` is kept for the API (blocks bound the memory).
     """
     import polars as pl
 
+    from trialmatch.csvrows import blocks
+
+    del batch_size
     vocab = vocab or Vocabulary.default()
     header = read_header(path, vocab)
     run = _Columnar.build(trials, header, vocab, as_of)
-    blocks = _raw_blocks(path, header, block_bytes)
-    done = 0
-    while True:
-        try:
-            box = next(blocks, None)
-        except (pl.exceptions.PolarsError, OSError):
-            # Polars cannot parse this part (e.g. a row with too many cells): read the rest
-            # with Python's csv module, still evaluating column-wise.
-            yield from _columnar_from_python(path, run, batch_size, done)
-            return
-        if box is None:
-            return
-        height = box[0].height
-        yield _columnar_batch(box, list(range(done + 1, done + height + 1)), run)
-        done += height
-
-
-def _raw_blocks(path: Path, header: Header, block_bytes: int) -> Iterator[list[Any]]:
-    """The data rows as all-string DataFrames, a block at a time (blank lines dropped).
-
-    Each frame comes in a one-item list the consumer empties, so that no reference is left
-    behind here and its memory is freed as soon as the consumer is done with it.
-    """
-    id_at = header.columns.index("id") if "id" in header.columns else None
-    for head, parts, starts_open in _row_blocks(path, block_bytes):
-        body = parts.pop()
-        raw = _read_block(head + body, len(header.columns))
-        if raw.height and (id_at is None or raw.to_series(id_at).null_count()):
-            # Blank lines read as empty rows: drop them (they are not rows) and re-read.
-            cleaned = _drop_blank_lines(bytes(body), starts_open)
-            raw = _read_block(head + cleaned, len(header.columns))
-        del body
-        if raw.height:
+    head = (",".join(_quoted(c) for c in header.columns) + "\n").encode("utf-8")
+    for block in blocks(path, block_bytes):
+        errors = [(n, f"row {n}: {m}") for n, m in block.errors]
+        numbers = block.numbers
+        raw: Any = None
+        if block.rows:
+            try:
+                raw = _read_block(head + block.body(), len(header.columns))
+            except (pl.exceptions.PolarsError, OSError):
+                raw = None
+            if raw is None or raw.height != len(block.rows):
+                raw, numbers, more = _python_block(header, block.rows, block.numbers)
+                errors += more
+        block.rows = []
+        frames = []
+        if raw is not None and raw.height:
             raw.columns = list(header.columns)
-            box = [raw]
+            frames.append(_columnar_batch([raw], list(numbers), run))
             del raw
-            yield box
+        if errors:
+            frames.append(
+                records_frame([r for n, m in errors for r in _error_records(trials, n, m)])
+            )
+        if frames:
+            order = {t.trial.id: k for k, t in enumerate(trials)}
+            yield pl.concat(frames).sort(
+                "row", pl.col("trial_id").replace_strict(order, return_dtype=pl.Int32)
+            )
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"' if any(c in name for c in ',"\n\r') else name
 
 
 def _read_block(data: bytes, width: int) -> Any:
@@ -301,113 +283,28 @@ def _read_block(data: bytes, width: int) -> Any:
     return raw
 
 
-def _row_blocks(path: Path, block_bytes: int) -> Iterator[tuple[bytes, list[Any], bool]]:
-    """The file as CSV blocks cut only at row boundaries: (header line, [body], whether the
-    body starts inside quotes). Blank lines are left in the body, which comes in a one-item
-    list for the consumer to take (so this generator keeps no reference to it).
-
-    A newline ends a row unless it is inside quotes; quote parity is tracked across blocks.
-    Blocks are about ``block_bytes``, so memory stays bounded whatever the file size.
-    """
-    with path.open("rb") as fh:
-        header = fh.readline()
-        if header.startswith(b"\xef\xbb\xbf"):
-            header = header[3:]
-        quotes_open = False
-        while True:
-            start = fh.tell()
-            data = fh.read(block_bytes)
-            if not data:
-                return
-            total = data.count(b'"')
-            cut = _last_row_end(data, quotes_open, total)
-            while cut is None:
-                more = fh.read(block_bytes)
-                if not more:
-                    break
-                data += more
-                total = data.count(b'"')
-                cut = _last_row_end(data, quotes_open, total)
-            body: Any = data
-            if cut is not None and cut + 1 < len(data):
-                quotes = total - data.count(b'"', cut + 1)
-                body = memoryview(data)[: cut + 1]
-                fh.seek(start + cut + 1)
-            else:
-                quotes = total
-            starts_open = quotes_open
-            quotes_open = (quotes % 2 == 1) != quotes_open
-            parts = [body]  # handed over in a list the consumer empties (see _raw_blocks)
-            del body, data
-            yield header, parts, starts_open
-
-
-_BLANK_LINE = re.compile(rb"\n\r?\n")
-
-
-def _drop_blank_lines(body: bytes, quotes_open: bool) -> bytes:
-    """``body`` without blank lines outside quotes (a blank line is not a row, as in the
-    reference reader); cheap when there are none."""
-    if not (body.startswith((b"\n", b"\r\n")) or _BLANK_LINE.search(body)):
-        return body
-    kept = []
-    inside = quotes_open
-    for line in body.splitlines(keepends=True):
-        if not inside and not line.strip(b"\r\n"):
-            continue
-        kept.append(line)
-        if line.count(b'"') % 2 == 1:
-            inside = not inside
-    return b"".join(kept)
-
-
-def _last_row_end(data: bytes, quotes_open: bool, total: int) -> int | None:
-    """Index of the last newline in ``data`` that is outside quotes, or None (``total``:
-    the number of quote characters in ``data``)."""
-    pos = len(data)
-    while True:
-        pos = data.rfind(b"\n", 0, pos)
-        if pos < 0:
-            return None
-        after = data.count(b'"', pos)
-        before_odd = ((total - after) % 2 == 1) != quotes_open
-        if not before_odd:
-            return pos
-
-
-def _columnar_from_python(path: Path, run: _Columnar, batch_size: int, skip: int) -> Iterator[Any]:
+def _python_block(
+    header: Header, rows: list[bytes], numbers: list[int]
+) -> tuple[Any, list[int], list[tuple[int, str]]]:
+    """Rows read one by one with Python's csv module: (all-string frame, their numbers, error
+    rows)."""
     import polars as pl
 
-    header, trials = run.plan.header, run.trials
-
-    rows: list[dict[str, str]] = []
-    numbers: list[int] = []
-    pending: list[Record] = []
-
-    def flush() -> Any:
-        frame = pl.DataFrame(
-            {c: [r[c] for r in rows] for c in header.columns},
-            schema={c: pl.Utf8 for c in header.columns},
-        )
-        parts = [records_frame(pending)]
-        if rows:
-            parts.append(_columnar_batch([frame], numbers, run))
-        order = {t.trial.id: n for n, t in enumerate(trials)}
-        return pl.concat(parts).sort(
-            "row", pl.col("trial_id").replace_strict(order, return_dtype=pl.Int32)
-        )
-
-    for number, row in _python_rows(path, header, skip):
+    good: list[dict[str, str]] = []
+    kept: list[int] = []
+    errors: list[tuple[int, str]] = []
+    for number, raw in zip(numbers, rows, strict=True):
+        row = parse_row(header, number, raw)
         if isinstance(row, str):
-            pending += [Record(number, "", t.trial.id, "error", (), (), 0, row) for t in trials]
+            errors.append((number, row))
         else:
-            rows.append(row)
-            numbers.append(number)
-        if len(rows) >= batch_size:
-            yield flush()
-            rows, numbers, pending = [], [], []
-    if rows or pending:
-        yield flush()
+            good.append(row)
+            kept.append(number)
+    frame = pl.DataFrame(
+        {c: [r[c] or None for r in good] for c in header.columns},
+        schema={c: pl.Utf8 for c in header.columns},
+    )
+    return frame, kept, errors
 
 
 def records_frame(records: Sequence[Record]) -> Any:
@@ -568,6 +465,25 @@ def _record_exprs(t: LoadedTrial, order: int) -> list[Any]:
     ]
 
 
+# The columnar engine's compiled plan grows with the number of list slots (about 250 MB at 20
+# therapy and 20 condition slots, 1.8 GB at 100 each); wider headers are screened by the
+# reference engine, whose memory follows the batch whatever the header width.
+MAX_COLUMNAR_SLOTS = 20
+
+
+def columnar_misfit(header: Header) -> str | None:
+    """Why the columnar engine should not take this header (too many slots in a list), or
+    None."""
+    for marker, slots in header.slots.items():
+        if len(slots) > MAX_COLUMNAR_SLOTS:
+            return (
+                f"the header has {len(slots):,} slots for {marker}; a list with more than "
+                f"{MAX_COLUMNAR_SLOTS} slots is screened by the reference engine (slower, the "
+                "same records, memory bounded by the batch)"
+            )
+    return None
+
+
 def screen(
     path: Path,
     trials: Sequence[LoadedTrial],
@@ -577,15 +493,18 @@ def screen(
     batch_size: int | None = None,
 ) -> Iterator[Any]:
     """Screen a CSV with the chosen engine; yields record frames (:data:`RECORD_COLUMNS`) in
-    row order, trials in catalogue order within a row.
+    row order, trials in catalogue order within a row. A header too wide for the columnar
+    engine (:func:`columnar_misfit`) is screened by the reference engine.
 
     >>> # for records in screen(Path("patients.csv"), load_catalogue(), date(2026, 11, 21)): ...
     """
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r}; allowed: {', '.join(ENGINES)}")
+    if engine == "columnar" and columnar_misfit(read_header(path, vocab or Vocabulary.default())):
+        engine = "reference"
     if engine == "reference":
         return screen_reference(path, trials, as_of, vocab, batch_size or 10_000)
-    if engine == "columnar":
-        return screen_columnar(path, trials, as_of, vocab, batch_size or 50_000)
-    raise ValueError(f"unknown engine {engine!r}; allowed: {', '.join(ENGINES)}")
+    return screen_columnar(path, trials, as_of, vocab, batch_size or 50_000)
 
 
 # ------------------------------------------------------------------------------------------

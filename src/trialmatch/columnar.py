@@ -35,6 +35,7 @@ from trialmatch.csvlayout import (
     Group,
     Header,
 )
+from trialmatch.csvrows import MAX_CELL_CHARS
 from trialmatch.patient import (
     DATE_MAX,
     DATE_MIN,
@@ -89,11 +90,13 @@ def _typed(name: str, col: Col) -> tuple[pl.Expr | None, pl.Expr, pl.Expr]:
     raw = pl.col(name)
     given = raw.is_not_null()
     kind = col.kind
+    # A cell longer than the layout allows is the reference path's error (bytes >= chars).
+    long_cell = raw.str.len_bytes() > MAX_CELL_CHARS
     if kind in ("str", "list"):
         odd = raw.str.contains(_EDGE_SPACE) | (raw.str.len_bytes() == 0)
         if kind == "list":
             odd = odd | raw.str.contains(_EMPTY_ITEM)
-        return None, raw, (given & odd)
+        return None, raw, (given & (odd | long_cell))
     if kind == "enum":
         return None, raw, (given & ~raw.is_in(list(col.choices)))
     if kind == "bool":
@@ -122,7 +125,7 @@ def _typed(name: str, col: Col) -> tuple[pl.Expr | None, pl.Expr, pl.Expr]:
         odd = typed.is_null() | ~raw.str.contains(FLOAT_RE) | typed.is_infinite()
     else:
         raise AssertionError(kind)
-    return value.alias(name + TYPED), typed, (given & odd)
+    return value.alias(name + TYPED), typed, (given & (odd | long_cell))
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from trialmatch.csvrows import MAX_CELL_CHARS
 from trialmatch.patient import (
     LISTINGS,
     ConditionStatus,
@@ -39,6 +40,7 @@ from trialmatch.patient import (
     TherapyOutcome,
     screening_problems,
 )
+from trialmatch.printable import excerpt
 from trialmatch.schema_errors import field_path, message_for
 
 DATE_RE = r"^\d{4}-\d{2}-\d{2}$"
@@ -349,44 +351,53 @@ class CellError(ValueError):
 
 
 def parse_cell(column: str, col: Col, text: str) -> Any:
-    """Parse one non-empty, stripped cell by its column's kind.
+    """Parse one non-empty, stripped cell by its column's kind (at most
+    :data:`MAX_CELL_CHARS` characters; messages quote only an excerpt of a bad value).
 
     >>> parse_cell("ecog", Col("ecog", "int", "ecog.value"), "2")
     2
     """
+    if len(text) > MAX_CELL_CHARS:
+        raise CellError(
+            column, f"the cell is {len(text):,} characters; a cell may hold at most "
+            f"{MAX_CELL_CHARS:,}"
+        )
     kind = col.kind
     if kind == "str":
         return text
     if kind == "list":
         items = [x.strip() for x in text.split(LIST_SEP)]
         if any(not x for x in items):
-            raise CellError(column, f"empty item in list {text!r} (items are separated by ';')")
+            raise CellError(
+                column, f"empty item in list {excerpt(text)} (items are separated by ';')"
+            )
         return items
     if kind == "date":
         if not _DATE.match(text):
-            raise CellError(column, f"{text!r} is not a date (YYYY-MM-DD)")
+            raise CellError(column, f"{excerpt(text)} is not a date (YYYY-MM-DD)")
         try:
             return dt.date.fromisoformat(text)
         except ValueError:
-            raise CellError(column, f"{text!r} is not a valid date") from None
+            raise CellError(column, f"{excerpt(text)} is not a valid date") from None
     if kind == "bool":
         low = text.lower()
         if low in TRUE_WORDS:
             return True
         if low in FALSE_WORDS:
             return False
-        raise CellError(column, f"{text!r} is not true/false (also yes/no)")
+        raise CellError(column, f"{excerpt(text)} is not true/false (also yes/no)")
     if kind == "int":
         if not _INT.match(text):
-            raise CellError(column, f"{text!r} is not a whole number")
+            raise CellError(column, f"{excerpt(text)} is not a whole number")
         return int(text)
     if kind == "float":
         if not _FLOAT.match(text):
-            raise CellError(column, f"{text!r} is not a number")
+            raise CellError(column, f"{excerpt(text)} is not a number")
         return float(text)
     if kind == "enum":
         if text not in col.choices:
-            raise CellError(column, f"{text!r} is not allowed (allowed: {', '.join(col.choices)})")
+            allowed = ", ".join(col.choices)
+            raise CellError(column, f"{excerpt(text)} is not allowed (allowed: {allowed})")
         return text
     raise AssertionError(kind)
 
@@ -460,7 +471,7 @@ def row_to_dict(header: Header, row: Mapping[str, str]) -> tuple[dict[str, Any],
         if marker and marker.lower() not in MARKERS:
             raise CellError(
                 group.marker,
-                f"{marker!r}: the marker column takes 'none', 'partial' or nothing",
+                f"{excerpt(marker)}: the marker column takes 'none', 'partial' or nothing",
             )
         if group.marker in ("diagnoses", "attestations") and marker.lower() == PARTIAL_MARKER:
             raise CellError(

@@ -26,6 +26,16 @@ _BOUND_WORDS = {
 }
 
 
+def _shown(value: Any) -> str:
+    """A bad value as a short quotation (never a megabyte in a message)."""
+    from trialmatch.printable import excerpt
+
+    text = repr(value)
+    if len(text) <= 62:
+        return text
+    return excerpt(value) if isinstance(value, str) else text[:60] + "…"
+
+
 def _expected(text: str) -> tuple[str, ...]:
     return tuple(e.strip(" '") for e in text.replace(" or ", ", ").split(",") if e.strip(" '"))
 
@@ -48,15 +58,16 @@ def message_for(err: Any) -> tuple[str, tuple[str, ...]]:
     if kind == "missing":
         return f"missing required field '{loc[-1] if loc else ''}'", ()
     if kind in ("enum", "literal_error"):
-        return f"{field_path(loc)}: {value!r} is not allowed", _expected(ctx.get("expected", ""))
+        allowed = _expected(ctx.get("expected", ""))
+        return f"{field_path(loc)}: {_shown(value)} is not allowed", allowed
     if kind in _BOUND_WORDS and not isinstance(value, bool | dict | list):
         limit = next(iter(ctx.values()), "?")
         if isinstance(limit, float) and limit.is_integer():
             limit = int(limit)
-        return f"{field_path(loc)}: must be {_BOUND_WORDS[kind]} {limit} (got {value!r})", ()
+        return f"{field_path(loc)}: must be {_BOUND_WORDS[kind]} {limit} (got {_shown(value)})", ()
     message = str(err["msg"])
     if message.startswith("Value error, "):
         message = message[len("Value error, ") :]
     if not isinstance(value, dict | list) and kind not in ("value_error", "assertion_error"):
-        message = f"{message} (got {value!r})"
+        message = f"{message} (got {_shown(value)})"
     return f"{field_path(loc)}: {message}", ()

@@ -72,6 +72,13 @@ def run_screen(
 
     summary = Summary({t.trial.id: TrialTally() for t in trials})
     err = Console(stderr=True, highlight=False)
+    if engine == "columnar":
+        from trialmatch.batch import columnar_misfit, read_header
+        from trialmatch.vocab import Vocabulary
+
+        note = columnar_misfit(read_header(patients, Vocabulary.default()))
+        if note:
+            err.print(f"note: {note}", markup=False, highlight=False)
     show_progress = sys.stderr.isatty()
     frames = screen(patients, trials, as_of, engine)
     with ExitStack() as stack:
