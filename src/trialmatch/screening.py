@@ -41,14 +41,18 @@ def tune_allocator() -> bool:
     return True
 
 
-def _writer(fmt: str, fh: Any) -> Any:
+def _writer(fmt: str, fh: Any, terminal: bool = False) -> Any:
     if fmt == "csv":
         from trialmatch.report.screen_csv import Writer
-    elif fmt == "json":
-        from trialmatch.report.screen_json import Writer  # type: ignore[assignment]
-    else:
-        from trialmatch.report.screen_jsonl import Writer  # type: ignore[assignment]
-    return Writer(fh)
+
+        return Writer(fh, terminal)
+    if fmt == "json":
+        from trialmatch.report.screen_json import Writer as JsonWriter
+
+        return JsonWriter(fh)
+    from trialmatch.report.screen_jsonl import Writer as LinesWriter
+
+    return LinesWriter(fh)
 
 
 def run_screen(
@@ -83,7 +87,7 @@ def run_screen(
     frames = screen(patients, trials, as_of, engine)
     with ExitStack() as stack:
         fh = stack.enter_context(atomic_file(out)) if out is not None else sys.stdout.buffer
-        writer = _writer(fmt, fh)
+        writer = _writer(fmt, fh, terminal=out is None and sys.stdout.isatty())
         progress = None
         task = None
         if show_progress:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any, BinaryIO
 
 FORMULA_START = r"^(?:[=+@\t\r]|-[^0-9])"
+CONTROL = "[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]"
 
 
 def neutralised(frame: Any) -> Any:
@@ -32,16 +33,38 @@ def neutralised(frame: Any) -> Any:
     )
 
 
-class Writer:
-    """Streams record frames to a CSV file (header once)."""
+def escaped(frame: Any) -> Any:
+    """The frame with control characters in text cells written as visible escapes (for a
+    terminal: records written to standard output when it is one)."""
+    import polars as pl
 
-    def __init__(self, fh: BinaryIO) -> None:
+    from trialmatch.printable import printable
+
+    text = [name for name, dtype in frame.schema.items() if dtype == pl.Utf8]
+    return frame.with_columns(
+        pl.when(pl.col(c).str.contains(CONTROL))
+        .then(pl.col(c).map_elements(printable, return_dtype=pl.Utf8))
+        .otherwise(pl.col(c))
+        .alias(c)
+        for c in text
+    )
+
+
+class Writer:
+    """Streams record frames to a CSV file (header once); ``terminal``: the file is a
+    terminal, so control characters in data are escaped too."""
+
+    def __init__(self, fh: BinaryIO, terminal: bool = False) -> None:
         self.fh = fh
         self.first = True
+        self.terminal = terminal
 
     def write(self, frame: Any) -> None:
         """Append a frame of records."""
-        neutralised(frame).write_csv(self.fh, include_header=self.first)
+        frame = neutralised(frame)
+        if self.terminal:
+            frame = escaped(frame)
+        frame.write_csv(self.fh, include_header=self.first)
         self.first = False
 
     def close(self) -> None:
