@@ -32,7 +32,7 @@ def _rows(tmp_path: Path, body: bytes, block_bytes: int) -> tuple[list[tuple[int
     rows: list[tuple[int, bytes]] = []
     errors: list[tuple[int, str]] = []
     for block in row_blocks(path, block_bytes):
-        rows += list(zip(block.numbers, block.rows, strict=True))
+        rows += list(zip(block.numbers, block.row_list(), strict=True))
         errors += block.errors
     return rows, errors
 
@@ -201,3 +201,20 @@ def test_catalogue_leaves_share_per_slot_columns(tmp_path: Path) -> None:
     started = [k for k in plan._shared if k[:2] == ("therapy", "started")]
     assert sorted(k[2] for k in started) == plan.ks("therapies")
     assert plan._stages and all(plan._stages)
+
+
+@pytest.mark.parametrize("path", ["plain", "blank line", "quoted"])
+def test_row_size_limit_is_the_same_on_every_reading_path(tmp_path: Path, path: str) -> None:
+    """A row of exactly MAX_ROW_BYTES (its newline counted) is read; one byte more is an
+    error record for that row only, whichever path the splitter takes through the block."""
+    from trialmatch.csvrows import MAX_ROW_BYTES
+
+    def row(size: int) -> bytes:  # "x," + filler + "\n" is `size` bytes
+        return b"x," + b"a" * (size - 3) + b"\n"
+
+    before = {"plain": b"a,1\n", "blank line": b"a,1\n\n", "quoted": b'a,"1"\n'}[path]
+    body = before + row(MAX_ROW_BYTES) + row(MAX_ROW_BYTES + 1) + b"z,2\n"
+    got, errors = _rows(tmp_path, body, 8 << 20)
+    assert [n for n, _ in got] == [1, 2, 4]
+    assert len(got[1][1]) == MAX_ROW_BYTES
+    assert [n for n, _ in errors] == [3]

@@ -186,7 +186,7 @@ def screen_reference(
             (number, _error_records(trials, number, f"row {number}: {message}"))
             for number, message in block.errors
         ]
-        for number, raw in zip(block.numbers, block.rows, strict=True):
+        for number, raw in zip(block.numbers, block.row_list(), strict=True):
             row = parse_row(header, number, raw)
             if isinstance(row, str):
                 numbered.append((number, _error_records(trials, number, row)))
@@ -231,20 +231,19 @@ def screen_columnar(
     vocab = vocab or Vocabulary.default()
     header = read_header(path, vocab)
     run = _Columnar.build(trials, header, vocab, as_of)
-    head = (",".join(_quoted(c) for c in header.columns) + "\n").encode("utf-8")
     for block in blocks(path, block_bytes):
         errors = [(n, f"row {n}: {m}") for n, m in block.errors]
         numbers = block.numbers
         raw: Any = None
-        if block.rows:
+        if len(block):
             try:
-                raw = _read_block(head + block.body(), len(header.columns))
+                raw = _read_block(block.body(), len(header.columns))
             except (pl.exceptions.PolarsError, OSError):
                 raw = None
-            if raw is None or raw.height != len(block.rows):
-                raw, numbers, more = _python_block(header, block.rows, block.numbers)
+            if raw is None or raw.height != len(block):
+                raw, numbers, more = _python_block(header, block.row_list(), block.numbers)
                 errors += more
-        block.rows = []
+        block.rows, block.plain = [], None
         frames = []
         if raw is not None and raw.height:
             raw.columns = list(header.columns)
@@ -261,19 +260,15 @@ def screen_columnar(
             )
 
 
-def _quoted(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"' if any(c in name for c in ',"\n\r') else name
-
-
 def _read_block(data: bytes, width: int) -> Any:
-    """A CSV block (header line first) as an all-string DataFrame; a row wider than the
-    header raises a Polars error."""
+    """A CSV block (rows only) as an all-string DataFrame of ``width`` columns; a row wider
+    than that raises a Polars error."""
     import polars as pl
 
     raw = pl.read_csv(
         data,
-        infer_schema=False,
-        has_header=True,
+        has_header=False,
+        schema={f"c{k}": pl.String for k in range(width)},
         encoding="utf8",
         raise_if_empty=False,
         truncate_ragged_lines=False,

@@ -36,20 +36,32 @@ MAX_CELL_CHARS = 10_000
 _FIELD_QUOTE = re.compile(rb'(?:^|,)"')  # a quote that opens a quoted cell
 _CLOSING = re.compile(rb'(?:[^"]|"")*"(?!")')  # the rest of a quoted cell, to its closing quote
 _LONE_CR = re.compile(rb"\r(?!\n)")
+_BLANK = re.compile(rb"\n\r?\n")
 
 
 @dataclass
 class Block:
     """Rows of one block: the good ones (bytes, each ending with a newline) with their row
-    numbers, and the rows that are errors: (row number, message)."""
+    numbers, and the rows that are errors: (row number, message). A block of plain one-line
+    rows keeps them as one body (no copy per row) and splits it only when asked."""
 
     rows: list[bytes] = field(default_factory=list)
     numbers: list[int] = field(default_factory=list)
     errors: list[tuple[int, str]] = field(default_factory=list)
+    plain: bytes | None = None  # one-line rows, all good: the body itself
 
     def body(self) -> bytes:
         """The good rows as one CSV body."""
-        return b"".join(self.rows)
+        return self.plain if self.plain is not None else b"".join(self.rows)
+
+    def row_list(self) -> list[bytes]:
+        """The good rows one by one."""
+        if self.plain is not None:
+            return [line + b"\n" for line in self.plain.split(b"\n")[:-1]]
+        return self.rows
+
+    def __len__(self) -> int:
+        return len(self.numbers)
 
 
 def open_regular(path: Path) -> int:
@@ -158,12 +170,37 @@ def blocks(path: Path, block_bytes: int = 20 << 20) -> Iterator[Block]:
                     carry = splitter.overlong(carry, fh)
                 continue
             carry = buf[cut + 1 :]
-            block = splitter.feed(buf[: cut + 1])
-            if block.rows or block.errors:
+            text = buf[: cut + 1]
+            del buf, data  # the block is all that stays alive while it is screened
+            block = splitter.feed(text)
+            del text
+            if len(block) or block.errors:
                 yield block
         block = splitter.finish(carry)
-        if block.rows or block.errors:
+        if len(block) or block.errors:
             yield block
+
+
+def _has_overlong_line(text: bytes) -> bool:
+    """Whether a line of ``text`` is longer than :data:`MAX_ROW_BYTES` (a hop per row limit,
+    so linear and without splitting the text)."""
+    size, start = len(text), 0
+    while size - start > MAX_ROW_BYTES:
+        cut = text.rfind(b"\n", start, start + MAX_ROW_BYTES)  # a row counts its newline
+        if cut < 0:
+            return True
+        start = cut + 1
+    return False
+
+
+def _is_utf8(text: bytes) -> bool:
+    if text.isascii():
+        return True
+    try:
+        text.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 class _Splitter:
@@ -210,7 +247,20 @@ class _Splitter:
         if self.again:
             text = b"\n".join(self.again) + b"\n" + text
             self.again = []
-        if not self.open_lines and b'"' not in text and text.count(b"\r") == text.count(b"\r\n"):
+        plain = (
+            not self.open_lines
+            and b'"' not in text
+            and text.count(b"\r") == text.count(b"\r\n")
+        )
+        if plain and not _BLANK.search(text) and not text.startswith((b"\n", b"\r\n")):
+            # Fastest path: every line is a row; keep the block as it is unless a row is bad.
+            count = text.count(b"\n")
+            if not _has_overlong_line(text) and _is_utf8(text):
+                block.plain = text
+                block.numbers = list(range(self.number + 1, self.number + count + 1))
+                self.number += count
+                return block
+        if plain:
             # Fast path: no quotes and no lone CR: every non-blank line is a row.
             for line in text.split(b"\n")[:-1]:
                 if line and line != b"\r":
@@ -247,7 +297,9 @@ class _Splitter:
             rest = self._unterminated(block)
             if rest:
                 more = self.feed(b"\n".join(rest) + b"\n")
-                block.rows += more.rows
+                if block.plain is not None:
+                    block.rows, block.plain = block.row_list(), None
+                block.rows += more.row_list()
                 block.numbers += more.numbers
                 block.errors += more.errors
         return block
