@@ -68,7 +68,7 @@ def test_check_is_deterministic_for_a_given_date(cli) -> None:
     [
         (["check", "no-such-patient.yaml"], "no-such-patient.yaml: no such file"),
         (["check", str(EXAMPLE), "--as-of", "21/11/2026"], "--as-of '21/11/2026' is not a date"),
-        (["check", str(EXAMPLE), "--format", "xml"], "--format 'xml' is not allowed"),
+        (["check", str(EXAMPLE), "--format", "xml"], "'xml' is not one of 'table', 'json'"),
         (["check", str(EXAMPLE), "--trial", "NCT0000"], "unknown trial id 'NCT0000'"),
         (["check", str(EXAMPLE), "--criteria", "no-such-dir"], "criteria directory not found"),
         (["show", "NCT0000"], "unknown trial id 'NCT0000'"),

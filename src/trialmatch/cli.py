@@ -10,7 +10,8 @@ import datetime as dt
 import errno
 import functools
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, TypeVar
 
@@ -19,10 +20,27 @@ import typer
 from trialmatch import __version__
 from trialmatch.errors import InputError, Problem
 
+EXIT_CODES = """Exit codes: 0 done; 1 screen --fail-on-error found rows in error; 2 bad input
+(file:line:column: message on stderr); 130/143 interrupted (Ctrl-C/SIGTERM, no partial
+output kept); 141 the reader of the output went away."""
+
+
+
+class CheckFormat(StrEnum):
+    """``check --format`` choices (typer lists them in the help)."""
+
+    table = "table"
+    json = "json"
+    markdown = "markdown"
+    html = "html"
+
+
 app = typer.Typer(
     name="trialmatch",
     help="Pre-screen patients for clinical trials with explained, three-valued verdicts.",
-    add_completion=False,
+    epilog=EXIT_CODES,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    add_completion=True,
     no_args_is_help=True,
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
@@ -45,6 +63,24 @@ CriteriaDir = Annotated[
         "--criteria", help="Criteria directory (default: the shipped catalogue).", metavar="DIR"
     ),
 ]
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"trialmatch {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Pre-screen patients for clinical trials with explained, three-valued verdicts."""
 
 
 def _fail(problems: list[Problem] | str) -> typer.Exit:
@@ -104,40 +140,134 @@ def _catalogue(criteria: Path | None, trial_ids: list[str] | None):  # type: ign
     return trials
 
 
+def _patient_files(paths: list[Path]) -> list[Path]:
+    """Files named, and the .yaml/.yml/.json files of directories named (sorted)."""
+    from trialmatch.validation import SUFFIXES
+
+    out: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            found = sorted(f for f in p.iterdir() if f.suffix in SUFFIXES and f.is_file())
+            if not found:
+                raise _fail(f"{p}: no patient files (.yaml, .yml or .json) in this directory")
+            out += found
+        else:
+            out.append(p)
+    return out
+
+
 @app.command()
-@_input_errors
 def check(
-    patient: Annotated[
-        Path, typer.Argument(help="Patient profile (YAML or JSON).", show_default=False)
+    patients: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Patient profiles (YAML or JSON), or directories of them.",
+            show_default=False,
+            metavar="PATIENT",
+        ),
     ],
     trial: TrialIds = None,
     as_of: AsOf = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="table, json or markdown.")] = "table",
+    fmt: Annotated[CheckFormat, typer.Option("--format", "-f", help="Output format.")] = (
+        CheckFormat.table
+    ),
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="Write to this file (atomically) instead of standard output.",
+            metavar="FILE",
+        ),
+    ] = None,
+    show_source: Annotated[
+        bool, typer.Option("--show-source", help="Print every criterion's full source text.")
+    ] = False,
+    show_all: Annotated[
+        bool, typer.Option("--all", help="Print every criterion of ineligible trials too.")
+    ] = False,
     criteria: CriteriaDir = None,
 ) -> None:
-    """Check one patient against the trial catalogue: a verdict per trial and per criterion.
+    """Check patients against the trial catalogue: the verdict per trial first, then each
+    open trial's criteria with their evidence, then the next steps (data to collect, checks a
+    person must make, attestations to record).
 
-    Example: trialmatch check examples/patients/mds-hma-failure-eligible.yaml --as-of 2026-11-21
+    Example: trialmatch check examples/patients/mds-hma-failure-eligible.yaml
     """
     from trialmatch.engine import data_to_collect, screen_patient
     from trialmatch.patient import load_patient
-    from trialmatch.report import FORMATS, CheckReport, renderer
+    from trialmatch.report import CheckReport
 
-    if fmt not in FORMATS:
-        raise _fail(f"--format {fmt!r} is not allowed (allowed: {', '.join(FORMATS)})")
-    day = _as_of(as_of)
-    p = load_patient(patient, day)
-    trials = _catalogue(criteria, trial)
-    results = screen_patient(trials, p, day)
-    report = CheckReport(p.id, day, __version__, results, data_to_collect(results))
+    try:
+        day = _as_of(as_of)
+        files = _patient_files(patients)
+        if fmt == "html" and len(files) > 1:
+            raise _fail("--format html makes one page per patient: give one patient file")
+        if output is not None:
+            from trialmatch.output import check_output
+
+            check_output(output, files)
+        trials = _catalogue(criteria, trial)
+    except InputError as exc:
+        raise _fail(exc.problems) from None
+    reports: list[CheckReport] = []
+    failed = False
+    for path in files:
+        try:
+            p = load_patient(path, day)
+        except InputError as exc:
+            for problem in exc.problems:
+                _echo_error(str(problem))
+            failed = True
+            continue
+        results = screen_patient(trials, p, day)
+        reports.append(CheckReport(p.id, day, __version__, results, data_to_collect(results)))
+    if reports:
+        _write_reports(reports, fmt.value, output, show_source, show_all)
+    if failed:
+        raise typer.Exit(2)
+
+
+def _echo_error(message: str) -> None:
+    from trialmatch.printable import printable
+
+    typer.echo(f"error: {printable(message)}", err=True)
+
+
+def _write_reports(
+    reports: Sequence[object], fmt: str, output: Path | None, show_source: bool, show_all: bool
+) -> None:
+    """Render check reports in ``fmt`` to standard output or ``output``."""
+    from trialmatch.report import CheckReport, renderer
+
+    checked = [r for r in reports if isinstance(r, CheckReport)]
     if fmt == "table":
-        from rich.console import Console
+        from trialmatch.report.table import Options, build, render
 
-        from trialmatch.report.table import build
+        options = Options(show_source=show_source, show_all=show_all)
+        if output is None:
+            from rich.console import Console
 
-        build(report, Console(highlight=False))
+            console = Console(highlight=False)
+            for k, report in enumerate(checked):
+                if k:
+                    console.print("─" * min(console.width, 80), style="dim")
+                build(report, console, options)
+            return
+        text = ("─" * 80 + "\n").join(render(r, 80, options) for r in checked)
+    elif fmt == "json" and len(checked) > 1:
+        import json
+
+        from trialmatch.report.json_report import as_dict
+
+        text = json.dumps([as_dict(r) for r in checked], indent=2, ensure_ascii=False) + "\n"
     else:
-        sys.stdout.write(renderer(fmt)(report))
+        text = "".join(renderer(fmt)(r) for r in checked)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        from trialmatch.output import atomic_file
+
+        with atomic_file(output) as fh:
+            fh.write(text.encode("utf-8"))
 
 
 @app.command()

@@ -1,0 +1,177 @@
+"""The terminal report of ``check``, rendered for real (rich's recording console at 80 and 120
+columns): verdict first, ids never cut, data never read as markup, next steps that work."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from trialmatch.criteria import load_catalogue
+from trialmatch.engine import data_to_collect, screen_patient
+from trialmatch.patient import load_patient
+from trialmatch.report import CheckReport
+from trialmatch.report.steps import next_steps
+from trialmatch.report.table import Options, build, render
+from trialmatch.results import TrialVerdict, Verdict
+
+from .conftest import PATIENTS
+
+DAY = dt.date(2026, 11, 21)
+EXAMPLES = sorted(PATIENTS.glob("*.yaml"))
+CATALOGUE = load_catalogue()
+
+
+def report_for(path: Path) -> CheckReport:
+    patient = load_patient(path, DAY)
+    results = screen_patient(CATALOGUE, patient, DAY)
+    return CheckReport(patient.id, DAY, "test", results, data_to_collect(results))
+
+
+def shown(report: CheckReport, width: int, options: Options | None = None) -> list[str]:
+    console = Console(record=True, width=width, file=open("/dev/null", "w"))  # noqa: SIM115
+    build(report, console, options)
+    return console.export_text().splitlines()
+
+
+@pytest.mark.parametrize("width", [80, 120])
+@pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
+def test_every_example_fits_the_width_with_the_verdicts_first(path: Path, width: int) -> None:
+    report = report_for(path)
+    lines = shown(report, width)
+    assert max(map(len, lines)) <= width
+    # The summary comes first: one line per trial right after the header, id whole.
+    summary = lines[2 : 2 + len(report.results)]
+    for r, line in zip(report.results, summary, strict=True):
+        assert r.trial_id in line.split()
+    # Open trials list every criterion; ineligible ones get one entry naming what decided.
+    text = "\n".join(lines)
+    for r in report.results:
+        if r.verdict is TrialVerdict.ineligible:
+            assert f"✗ {r.trial_id} ineligible: {r.failed[0].criterion_id}" in text
+        else:
+            for c in r.criteria:
+                assert f" {c.criterion_id} {c.label}" in text
+
+
+def test_line_counts_stay_near_two_screens() -> None:
+    """Guard against the report growing back: 1,254 lines before the line-oriented report."""
+    counts = {p.stem: len(shown(report_for(p), 80)) for p in EXAMPLES}
+    assert max(counts.values()) <= 130, counts
+    assert sorted(counts.values())[len(counts) // 2] <= 60, counts
+
+
+def test_next_steps_name_every_check_and_the_data_to_collect() -> None:
+    report = report_for(PATIENTS / "mds-hma-failure-missing-labs.yaml")
+    text = "\n".join(shown(report, 80))
+    (steps,) = next_steps(report.results)
+    (trial,) = [r for r in report.results if r.trial_id == steps.trial_id]
+    assert len(steps.checks) == len(trial.review)
+    for k, c in enumerate(steps.checks, 1):
+        assert f"{k}. {c.criterion_id}:" in text
+    assert "1. ECOG performance status: decides inc-ecog" in text
+    assert text.index("Next steps") > text.index("ineligible:")
+
+
+def test_pasted_attestations_decide_the_checks(tmp_path: Path) -> None:
+    """The attestation block, filled in and pasted into the patient file, settles every check
+    it names (no review item is left for that trial)."""
+    source = PATIENTS / "mds-hma-failure-eligible.yaml"
+    report = report_for(source)
+    lines = render(report).splitlines()
+    start = lines.index("    attestations:")
+    block = []
+    for line in lines[start + 1 :]:
+        if not line.startswith("    "):
+            break
+        block.append(line[2:])
+    filled = "\n".join(block).replace("holds: ,", "holds: false,").replace("by: ,", "by: CRC-1,")
+    filled = filled.replace("on: }", "on: 2026-11-20}")
+    text = source.read_text()
+    assert "attestations:" in text  # the example has some: append ours to that list
+    patched = text.replace("attestations:\n", "attestations:\n" + filled + "\n", 1)
+    target = tmp_path / "patient.yaml"
+    target.write_text(patched)
+    again = report_for(target)
+    (trial,) = [r for r in again.results if r.trial_id == "NCT01673308"]
+    assert [c.criterion_id for c in trial.criteria if c.verdict is Verdict.needs_review] == []
+    assert trial.verdict is TrialVerdict.eligible
+
+
+def test_markup_and_control_characters_in_data_are_shown_literally(tmp_path: Path) -> None:
+    source = (PATIENTS / "tcl-salvage-pr-eligible.yaml").read_text()
+    hostile = tmp_path / "p.yaml"
+    line = next(x for x in source.splitlines() if x.startswith("id:"))
+    hostile.write_text(source.replace(line, 'id: "[/][bold]P\\x1b[31m"', 1))
+    report = report_for(hostile)
+    text = "\n".join(shown(report, 80))
+    assert "Patient [/][bold]P\\x1b[31m" in text
+    assert "\x1b" not in text
+
+
+def test_long_trial_ids_wrap_instead_of_being_cut() -> None:
+    report = report_for(PATIENTS / "tcl-salvage-pr-eligible.yaml")
+    long_id = "NCT" + "9" * 95
+    first = report.results[0]
+    renamed = type(first)(
+        trial_id=long_id,
+        title=first.title,
+        verdict=first.verdict,
+        criteria=first.criteria,
+        counts=first.counts,
+    )
+    wide = CheckReport(report.patient_id, DAY, "t", [renamed, *report.results[1:]], [])
+    lines = shown(wide, 80)
+    assert max(map(len, lines)) <= 80
+    assert long_id[:76] in "\n".join(lines)
+    joined = "".join(x.strip() for x in lines)
+    assert long_id in joined
+
+
+def test_show_source_and_all() -> None:
+    report = report_for(PATIENTS / "mds-hma-failure-eligible.yaml")
+    default = "\n".join(shown(report, 80))
+    closed = [r for r in report.results if r.verdict is TrialVerdict.ineligible]
+    failed = {c.criterion_id for r in closed for c in r.failed}
+    hidden = next(c.criterion_id for c in closed[0].criteria if c.criterion_id not in failed)
+    assert f" {hidden} " not in default
+    everything = "\n".join(shown(report, 80, Options(show_all=True)))
+    assert f" {hidden} " in everything
+    with_source = " ".join(shown(report, 200, Options(show_source=True)))
+    (open_trial,) = [r for r in report.results if r.verdict is not TrialVerdict.ineligible]
+    for c in open_trial.criteria:
+        assert " ".join(c.text.split()) in " ".join(with_source.split())
+
+
+def test_check_several_patients_and_a_directory(cli, tmp_path: Path) -> None:
+    a, b = PATIENTS / "tcl-salvage-pr-eligible.yaml", PATIENTS / "tcl-missing-response.yaml"
+    run = cli(["check", str(a), str(b), "--as-of", "2026-11-21"])
+    assert run.code == 0
+    assert "Patient TCL-001" in run.stdout and run.stdout.count("Patient ") == 2
+    run = cli(["check", str(PATIENTS), "--as-of", "2026-11-21", "-f", "json"])
+    assert run.code == 0
+    import json
+
+    assert len(json.loads(run.stdout)) == len(EXAMPLES)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("id: X\necog: [1\n")
+    run = cli(["check", str(a), str(bad), "--as-of", "2026-11-21"])
+    assert run.code == 2
+    assert "Patient TCL-001" in run.stdout
+    assert f"error: {bad}:3:1: YAML syntax error" in run.stderr
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    run = cli(["check", str(empty)])
+    assert run.code == 2 and "no patient files" in run.stderr
+
+
+def test_check_output_file(cli, tmp_path: Path) -> None:
+    out = tmp_path / "r.txt"
+    run = cli(["check", str(PATIENTS / "tcl-salvage-pr-eligible.yaml"), "--as-of", "2026-11-21",
+               "-o", str(out)])
+    assert run.code == 0 and run.stdout == ""
+    assert out.read_text().startswith("Patient TCL-001")
+    run = cli(["check", str(PATIENTS / "tcl-salvage-pr-eligible.yaml"), "-o", str(tmp_path)])
+    assert run.code == 2
