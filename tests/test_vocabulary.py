@@ -1441,3 +1441,24 @@ conditions:
     problem = info.value.problems[0]
     assert problem.file.endswith("conditions.yaml")
     assert problem.line == 4
+
+
+def test_compiled_vocabulary_is_current_and_equal_to_the_yaml() -> None:
+    """The shipped vocabulary loads from compiled.json only while it matches the YAML files;
+    after editing them, run scripts/compile_vocabulary.py (this test says so)."""
+    import json
+    from importlib import resources
+
+    from trialmatch.vocab import VOCABULARY_FILES, _compiled
+    from trialmatch.yamlio import parse_yaml
+
+    base = resources.files("trialmatch") / "data" / "vocabulary"
+    texts = {n: (base / f"{n}.yaml").read_text("utf-8") for n in VOCABULARY_FILES}
+    compiled = _compiled(base, texts)
+    assert compiled is not None, "run: .venv/bin/python scripts/compile_vocabulary.py"
+    for name in VOCABULARY_FILES:
+        assert compiled[name] == json.loads(json.dumps(parse_yaml(texts[name], name).data))
+        assert compiled[name] == parse_yaml(texts[name], name).data
+    # A changed source is noticed: the YAML is used instead.
+    texts["labs"] += "\n# edited\n"
+    assert _compiled(base, texts) is None

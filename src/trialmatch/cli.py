@@ -243,7 +243,7 @@ def _write_reports(
         from trialmatch.report.table import Options, build, render
 
         options = Options(show_source=show_source, show_all=show_all)
-        if output is None:
+        if output is None and sys.stdout.isatty():  # colour through rich
             from rich.console import Console
 
             console = Console(highlight=False)
@@ -252,7 +252,10 @@ def _write_reports(
                     console.print("─" * min(console.width, 80), style="dim")
                 build(report, console, options)
             return
-        text = ("─" * 80 + "\n").join(render(r, 80, options) for r in checked)
+        import shutil
+
+        width = 80 if output is not None else shutil.get_terminal_size((80, 24)).columns
+        text = ("─" * min(width, 80) + "\n").join(render(r, width, options) for r in checked)
     elif fmt == "json" and len(checked) > 1:
         import json
 

@@ -402,13 +402,58 @@ class Vocabulary:
         return difflib.get_close_matches(normalise(term), keys, n=n, cutoff=0.6)
 
 
+VOCABULARY_FILES = ("conditions", "drugs", "labs")
+COMPILED = "compiled.json"  # the YAML files parsed once, for a fast start (see below)
+
+
+def _sources_digest(texts: dict[str, str]) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    for name in VOCABULARY_FILES:
+        h.update(name.encode() + b"\0" + texts[name].encode("utf-8") + b"\0")
+    return h.hexdigest()
+
+
+def compile_vocabulary(directory: Path) -> Path:
+    """Write ``compiled.json`` beside the vocabulary YAML files: their parsed data and the
+    digest of their text. The shipped vocabulary loads from it while the digest matches (JSON
+    parses about ten times faster than YAML) and from the YAML files otherwise.
+
+    >>> # compile_vocabulary(Path("src/trialmatch/data/vocabulary"))
+    """
+    import json
+
+    texts = {n: (directory / f"{n}.yaml").read_text("utf-8") for n in VOCABULARY_FILES}
+    data = {n: parse_yaml(texts[n], f"{n}.yaml").data for n in VOCABULARY_FILES}
+    blob = {"sources_sha256": _sources_digest(texts), "documents": data}
+    target = directory / COMPILED
+    target.write_text(json.dumps(blob, ensure_ascii=False, sort_keys=True) + "\n", "utf-8")
+    return target
+
+
+def _compiled(base: Any, texts: dict[str, str]) -> dict[str, Any] | None:
+    import json
+
+    try:
+        blob = json.loads((base / COMPILED).read_text("utf-8"))
+        if blob["sources_sha256"] == _sources_digest(texts):
+            return dict(blob["documents"])
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    return None
+
+
 @cache
 def _default_vocabulary() -> Vocabulary:
     base = resources.files("trialmatch") / "data" / "vocabulary"
-    docs = {
-        name: parse_yaml(
-            (base / f"{name}.yaml").read_text("utf-8"), f"trialmatch/data/vocabulary/{name}.yaml"
-        )
-        for name in ("conditions", "drugs", "labs")
-    }
+    texts = {n: (base / f"{n}.yaml").read_text("utf-8") for n in VOCABULARY_FILES}
+    compiled = _compiled(base, texts)
+    docs = {}
+    for name in VOCABULARY_FILES:
+        path = f"trialmatch/data/vocabulary/{name}.yaml"
+        if compiled is not None and name in compiled:  # positions come from the text if needed
+            docs[name] = Document(path, compiled[name], None, texts[name])
+        else:
+            docs[name] = parse_yaml(texts[name], path)
     return Vocabulary._from_docs(docs, "trialmatch/data/vocabulary")

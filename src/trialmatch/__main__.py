@@ -1,0 +1,5 @@
+"""``python -m trialmatch``: the command line."""
+
+from trialmatch.cli import main
+
+main()
