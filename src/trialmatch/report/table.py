@@ -62,17 +62,27 @@ def _mark(c: CriterionResult) -> tuple[str, str]:
     return "!", "magenta"
 
 
+_KEEP = "\u00a0"  # joins words that must stay on one line ("NOT MET"); a space once wrapped
+
+
+def _keep(text: str) -> str:
+    return text.replace(" ", _KEEP)
+
+
 def _wrap(text: str, width: int, first: int, hang: int) -> list[str]:
     """``text`` wrapped to ``width``: the first line starts at column ``first``, the others at
     ``hang``; words longer than a line are broken, never dropped."""
-    return textwrap.wrap(
-        text,
-        width=max(width, hang + 20),
-        initial_indent=" " * first,
-        subsequent_indent=" " * hang,
-        break_on_hyphens=False,
-        drop_whitespace=True,
-    ) or [" " * first]
+    return [
+        line.replace(_KEEP, " ")
+        for line in textwrap.wrap(
+            text,
+            width=max(width, hang + 20),
+            initial_indent=" " * first,
+            subsequent_indent=" " * hang,
+            break_on_hyphens=False,
+            drop_whitespace=True,
+        )
+    ] or [" " * first]
 
 
 def entry(
@@ -172,9 +182,9 @@ def _ineligible_line(r: TrialResult, width: int) -> list[Line]:
     if not failed:  # not expected: an ineligible trial has a failing criterion
         return entry([(_text(r.trial_id), "bold"), (" ineligible", "bold red")], "", width, 0, 4)
     first = failed[0]
-    body = f"{_text(first.criterion_id)} {first.label} ({_text(first.reason)})"
+    body = f"{_text(first.criterion_id)} {_keep(first.label)} ({_text(first.reason)})"
     if len(failed) > 1:
-        also = ", ".join(f"{_text(c.criterion_id)} {c.label}" for c in failed[1:])
+        also = ", ".join(f"{_text(c.criterion_id)}{_KEEP}{_keep(c.label)}" for c in failed[1:])
         body += f"; also {also}"
     head = [("✗", "bold red"), (" ", ""), (_text(r.trial_id), "bold"), (" ineligible", "bold red")]
     return entry(head, body, width, indent=0, hang=4)
