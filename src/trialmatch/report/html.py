@@ -45,7 +45,7 @@ th, td { border: 1px solid #666; padding: .25em .4em; text-align: left; vertical
 th { background: #e6e6e6; }
 td.n { text-align: right; font-variant-numeric: tabular-nums; }
 .src { white-space: pre-wrap; color: #222; font-size: .92em; }
-.mark { font-weight: bold; display: inline-block; min-width: 1.1em; }
+.mark { font-weight: bold; }
 .v-pass { background: #e7f4e9; }
 .v-fail { background: #fbe3e3; }
 .v-fail .label, .v-fail td.id { font-weight: bold; }
