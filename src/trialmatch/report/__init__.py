@@ -1,7 +1,7 @@
 """Reporters: one module per output format, all fed from the same :class:`CheckReport`.
 
-Each format module exposes ``render(report) -> str``. The table format uses rich; the JSON and
-markdown formats need nothing beyond the standard library.
+Each format module exposes ``render(report) -> str``. The table format uses rich; the JSON,
+markdown and HTML formats need nothing beyond the standard library.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ class CheckReport:
     data_to_collect: Sequence[DataItem]
 
 
-FORMATS = ("table", "json", "markdown")
+FORMATS = ("table", "json", "markdown", "html")
 
 
 def renderer(fmt: str) -> Callable[[CheckReport], str]:
@@ -42,6 +42,10 @@ def renderer(fmt: str) -> Callable[[CheckReport], str]:
         from trialmatch.report import markdown
 
         return markdown.render
+    if fmt == "html":
+        from trialmatch.report import html
+
+        return html.render
     raise ValueError(f"unknown format {fmt!r}; allowed: {', '.join(FORMATS)}")
 
 
