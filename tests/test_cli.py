@@ -169,9 +169,23 @@ def test_show_prints_source_text_encoding_and_coverage(cli) -> None:
 
 @pytest.mark.parametrize("command", ["check", "validate", "show", "trials", "screen", "template"])
 def test_help_shows_an_example(cli, command: str) -> None:
-    run = cli([command, "--help"])
+    run = cli([command, "-h"])
     assert run.code == 0
-    assert "Example: trialmatch " + command in run.stdout
+    examples = [x for x in run.stdout.splitlines() if x.strip().startswith("Example: ")]
+    assert examples and examples[0].strip().startswith("Example: trialmatch " + command)
+    assert len(examples[0]) <= 80  # one line, unwrapped, at 80 columns
+
+
+def test_version_help_and_exit_codes(cli) -> None:
+    from trialmatch import __version__
+
+    assert cli(["--version"]).stdout == f"trialmatch {__version__}\n"
+    run = cli(["-h"])
+    assert run.code == 0
+    assert "Exit codes: 0 done" in run.stdout and "2 bad" in run.stdout
+    assert "--install-completion" in run.stdout
+    check = cli(["check", "-h"]).stdout
+    assert "[table|json|markdown|html]" in check.replace("<", "[").replace(">", "]")
 
 
 def test_no_arguments_shows_help(cli) -> None:

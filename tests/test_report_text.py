@@ -175,3 +175,15 @@ def test_check_output_file(cli, tmp_path: Path) -> None:
     assert out.read_text().startswith("Patient TCL-001")
     run = cli(["check", str(PATIENTS / "tcl-salvage-pr-eligible.yaml"), "-o", str(tmp_path)])
     assert run.code == 2
+
+
+def test_check_html_to_a_file_and_one_patient_per_page(cli, tmp_path: Path) -> None:
+    out = tmp_path / "report.html"
+    one = str(PATIENTS / "tcl-salvage-pr-eligible.yaml")
+    run = cli(["check", one, "--as-of", "2026-11-21", "-f", "html", "-o", str(out)])
+    assert run.code == 0
+    page = out.read_text()
+    assert page.startswith("<!DOCTYPE html>") and "TCL-001" in page
+    run = cli(["check", str(PATIENTS), "-f", "html", "-o", str(tmp_path / "all.html")])
+    assert run.code == 2 and "one page per patient" in run.stderr
+    assert not (tmp_path / "all.html").exists()

@@ -1205,7 +1205,7 @@ def _cockcroft_gault(args: LabArgs, ctx: Context, want: str) -> Evidence:
         results = _lab_results(ctx, lab_id)
         name = vocab.labs[lab_id].name.lower()
         if not results:
-            missing.append(f"{name} (lab)")
+            missing.append(f"{vocab.labs[lab_id].name} (lab)")
             continue
         r = results[0]
         stale = _stale(r.date, args.max_age_days, ctx.as_of)
@@ -2316,7 +2316,7 @@ def eval_condition(args: ConditionArgs, ctx: Context) -> Evidence:
             Verdict.unknown,
             f"other conditions not recorded; looking for {want}",
             threshold=want,
-            missing=("other conditions (problem list)",),
+            missing=(f"{names} status (problem list)",),
         )
     unknown: list[str] = []
     others: list[str] = []
