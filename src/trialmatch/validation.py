@@ -10,9 +10,9 @@ from pathlib import Path
 from trialmatch.criteria import LoadedTrial, Trial, load_catalogue, trial_from_document
 from trialmatch.data_warnings import DataWarning, data_warnings, items, patient_warnings
 from trialmatch.errors import InputError, Problem
-from trialmatch.patient import Patient, patient_from_document
+from trialmatch.patient import Patient, all_problems, patient_from_document
 from trialmatch.vocab import Vocabulary
-from trialmatch.yamlio import Document, load_document
+from trialmatch.yamlio import Document, DocumentProblems, load_document
 
 __all__ = ["ValidationReport", "items", "patient_warnings", "validate_paths"]
 
@@ -79,6 +79,8 @@ def validate_paths(
                 patients.append((doc, patient))
                 report.ok.append(f"{f} (patient {patient.id})")
         except InputError as exc:
+            if isinstance(exc, DocumentProblems) and not is_trial_document(exc.document.data):
+                exc = all_problems(exc, as_of)
             report.problems += exc.problems
     if patients:
         against = _catalogue(catalogue, trials, vocab)
