@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 ENGINE = ["trialmatch.engine", "trialmatch.predicates", "trialmatch.criteria",
+          "trialmatch.data_warnings", "trialmatch.validation",
           "trialmatch.patient", "trialmatch.vocab", "trialmatch.results",
           "trialmatch.report.json_report", "trialmatch.report.markdown"]
 

@@ -10,6 +10,7 @@ import pytest
 MODULES = ["trialmatch.errors", "trialmatch.yamlio", "trialmatch.vocab", "trialmatch.patient",
            "trialmatch.predicates", "trialmatch.results", "trialmatch.engine",
            "trialmatch.listing", "trialmatch.showing", "trialmatch.validation",
+           "trialmatch.data_warnings",
            "trialmatch.report.json_report", "trialmatch.report.markdown"]
 
 

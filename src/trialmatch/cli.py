@@ -284,10 +284,16 @@ def validate(
         ),
     ] = None,
     as_of: AsOf = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Exit 2 when a patient file has data warnings.")
+    ] = False,
 ) -> None:
     """Check criteria and patient files; report every problem with file:line:column.
     Patient files are also checked against the screening date (a birth date after it, or
-    more than 130 years before it, is an error).
+    more than 130 years before it, is an error), and get data warnings (terms outside the
+    vocabulary, units not understood, attestations naming no criterion), each with the
+    number of criteria it leaves unknown against the criteria validated with it (or the
+    shipped catalogue). Exit codes: 0 valid, 2 problems (or warnings with --strict).
 
     Example: trialmatch validate criteria/ examples/patients/
     """
@@ -304,9 +310,12 @@ def validate(
     for line in report.ok:
         typer.echo(f"ok: {printable(line)}")
     for w in report.warnings:
-        typer.echo(f"warning: {printable(w)}", err=True)
+        typer.echo(printable(str(w)), err=True)
     if report.problems:
         raise _fail(report.problems)
+    if strict and report.warnings:
+        typer.echo(f"{len(report.warnings)} warning(s); failing because of --strict", err=True)
+        raise typer.Exit(2)
     typer.echo(f"{len(report.ok)} file(s) valid")
 
 

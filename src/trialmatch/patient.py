@@ -13,6 +13,7 @@ or more than 130 years before it) are input errors, never verdicts.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Generic, TypeVar
@@ -30,8 +31,8 @@ from pydantic import (
 )
 
 from trialmatch.errors import InputError
-from trialmatch.schema_errors import message_for
-from trialmatch.yamlio import Document, load_document, require_mapping
+from trialmatch.schema_errors import Place, message_for, resolve_loc
+from trialmatch.yamlio import Document, DocumentProblems, load_document, require_mapping
 
 # Dates a patient record can hold: anything outside is a typing slip (9999-12-31, 0001-01-01)
 # and date arithmetic (windows of up to 150 years) stays within the calendar.
@@ -404,6 +405,15 @@ class Patient(_Strict):
     def _ecog_plain(cls, v: Any) -> Any:
         if isinstance(v, int) and not isinstance(v, bool):
             return {"value": v}
+        shown = v.get("value") if isinstance(v, dict) else v
+        if isinstance(shown, str | float | bool):
+            n = shown.strip() if isinstance(shown, str) and shown.strip().isdigit() else "1"
+            if isinstance(shown, float) and shown.is_integer():
+                n = str(int(shown))
+            raise ValueError(
+                f"ECOG is a whole number 0 to 5 without quotes: write ecog: {n} or "
+                f"ecog: {{value: {n}, date: YYYY-MM-DD}} (got {shown!r})"
+            )
         return v
 
     @field_validator("ecog")
@@ -469,23 +479,95 @@ def screening_problems(patient: Patient, as_of: dt.date) -> list[tuple[tuple[str
     return out
 
 
+def _value_at(data: Any, loc: tuple[Any, ...]) -> Any:
+    """The value at a model location in the file's data (``items`` of a plain list skipped)."""
+    node = data
+    for part in loc:
+        if part == "items" and isinstance(node, list):
+            continue
+        found = isinstance(node, dict) and part in node
+        if not found and not (isinstance(node, list) and isinstance(part, int)):
+            return None
+        try:
+            node = node[part]
+        except (IndexError, KeyError):
+            return None
+    return node
+
+
+def _plain_errors(data: Any, errors: list[Any]) -> list[tuple[Any, Place]]:
+    """Pydantic errors with one message per mistake: at a ``Finding | str`` union only the
+    alternative the value was written as speaks (a mapping is a finding, not a string), and a
+    missing field is not reported beside an unknown field that is its misspelling."""
+    placed = [(e, resolve_loc(Patient, tuple(e["loc"]))) for e in errors]
+    kept = []
+    for e, place in placed:
+        if place.union_at is not None:
+            written = _value_at(data, place.loc[: place.union_at])
+            if place.via_model != isinstance(written, dict):
+                continue
+        kept.append((e, place))
+    misspelt = set()
+    for e, place in kept:
+        if e["type"] == "extra_forbidden":
+            close = difflib.get_close_matches(str(place.loc[-1]), place.fields, n=1, cutoff=0.7)
+            if close:
+                misspelt.add((*place.loc[:-1], close[0]))
+    return [(e, p) for e, p in kept if not (e["type"] == "missing" and p.loc in misspelt)]
+
+
 def patient_from_document(doc: Document, as_of: dt.date | None = None) -> Patient:
-    """Validate a parsed document as a patient; every problem is reported with its line.
-    With ``as_of``, values impossible on that screening date are problems too."""
+    """Validate a parsed document as a patient; every problem is reported with its line, in
+    file order. With ``as_of``, values impossible on that screening date are problems too.
+
+    >>> from trialmatch.yamlio import parse_yaml
+    >>> doc = parse_yaml("id: P1\\nbirthdate: 1950-01-01\\necog: '1'\\n", "p.yaml")
+    >>> patient_from_document(doc)
+    Traceback (most recent call last):
+    trialmatch.errors.InputError: p.yaml:2:1: unknown field 'birthdate'; did you mean 'birth_date'?
+    p.yaml:3:1: ecog: ECOG is a whole number 0 to 5 without quotes: write ecog: 1 or ecog: {value: 1, date: YYYY-MM-DD} (got '1')
+    """  # noqa: E501
     data = require_mapping(doc, "a patient profile")
     try:
         patient = Patient.model_validate(data)
     except ValidationError as exc:
         problems = []
-        for e in exc.errors():
-            loc = file_loc(data, tuple(e["loc"]))
-            problems.append(doc.problem(loc, *message_for({**e, "loc": loc})))
+        for e, place in _plain_errors(data, exc.errors()):
+            loc = file_loc(data, place.loc)
+            problems.append(doc.problem(loc, *message_for({**e, "loc": loc}, place.fields)))
+        problems.sort(key=lambda p: (p.line or 0, p.column or 0))
         raise InputError(problems) from None
     if as_of is not None:
         found = screening_problems(patient, as_of)
         if found:
             raise InputError([doc.problem(loc, message) for loc, message in found])
     return patient
+
+
+def all_problems(exc: InputError, as_of: dt.date | None = None) -> InputError:
+    """The error to report for a patient file YAML found problems in: when the document
+    could still be read, its patient problems too, in file order (one pass shows them all).
+    A model problem on the line of a YAML problem is left out (it is the same mistake: an
+    impossible date is also not a date).
+
+    >>> from trialmatch.yamlio import parse_yaml
+    >>> try:
+    ...     parse_yaml("id: P1\\nsex: male\\nsex: female\\nbirthdate: 1950-01-01\\n", "p.yaml")
+    ... except InputError as exc:
+    ...     print(all_problems(exc))
+    p.yaml:3:1: duplicate key 'sex'
+    p.yaml:4:1: unknown field 'birthdate'; did you mean 'birth_date'?
+    """
+    if not isinstance(exc, DocumentProblems) or not isinstance(exc.document.data, dict):
+        return exc
+    try:
+        patient_from_document(exc.document, as_of)
+    except InputError as more:
+        lines = {p.line for p in exc.problems}
+        extra = [p for p in more.problems if p.line not in lines]
+        merged = sorted([*exc.problems, *extra], key=lambda p: (p.line or 0, p.column or 0))
+        return InputError(merged)
+    return exc
 
 
 def load_patient(path: Path | str, as_of: dt.date | None = None) -> Patient:
@@ -495,4 +577,8 @@ def load_patient(path: Path | str, as_of: dt.date | None = None) -> Patient:
     >>> load_patient("examples/patients/mds-hma-failure-eligible.yaml").id  # doctest: +SKIP
     'MDS-001'
     """
-    return patient_from_document(load_document(path), as_of)
+    try:
+        doc = load_document(path)
+    except InputError as exc:
+        raise all_problems(exc, as_of) from None
+    return patient_from_document(doc, as_of)

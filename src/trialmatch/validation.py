@@ -3,27 +3,29 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from trialmatch.criteria import trial_from_document
+from trialmatch.criteria import LoadedTrial, Trial, load_catalogue, trial_from_document
+from trialmatch.data_warnings import DataWarning, data_warnings, items, patient_warnings
 from trialmatch.errors import InputError, Problem
-from trialmatch.patient import Listing, Patient, T, patient_from_document
-from trialmatch.predicates import procedure_type, response_category
+from trialmatch.patient import Patient, all_problems, patient_from_document
 from trialmatch.vocab import Vocabulary
-from trialmatch.yamlio import load_document
+from trialmatch.yamlio import Document, DocumentProblems, load_document
+
+__all__ = ["ValidationReport", "items", "patient_warnings", "validate_paths"]
 
 SUFFIXES = (".yaml", ".yml", ".json")
 
 
 @dataclass
 class ValidationReport:
-    """Files that passed, problems (errors) and warnings."""
+    """Files that passed, problems (errors) and data warnings (located, in file order)."""
 
     ok: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[DataWarning] = field(default_factory=list)
 
 
 def _files(paths: Iterable[Path]) -> Iterable[Path]:
@@ -40,9 +42,17 @@ def is_trial_document(data: object) -> bool:
 
 
 def validate_paths(
-    paths: Iterable[Path], vocab: Vocabulary | None = None, as_of: dt.date | None = None
+    paths: Iterable[Path],
+    vocab: Vocabulary | None = None,
+    as_of: dt.date | None = None,
+    catalogue: Sequence[LoadedTrial | Trial] | None = None,
 ) -> ValidationReport:
     """Validate every file (directories are searched for .yaml/.yml/.json).
+
+    Patient files also get their data warnings (:func:`data_warnings`), checked against a
+    catalogue: ``catalogue`` when given, else the criteria files validated in the same run, else
+    the shipped catalogue. With ``as_of``, each patient is screened against it, so every warning
+    says how many criteria it left unknown (as ``check`` would).
 
     >>> validate_paths([Path("no-such-file.yaml")]).problems[0].message
     'no such file'
@@ -50,6 +60,8 @@ def validate_paths(
     vocab = vocab or Vocabulary.default()
     report = ValidationReport()
     trial_ids: dict[str, str] = {}
+    trials: list[Trial] = []
+    patients: list[tuple[Document, Patient]] = []
     for f in _files(paths):
         try:
             doc = load_document(f)
@@ -60,82 +72,56 @@ def validate_paths(
                         str(f), f"trial id {trial.id!r} is also used by {trial_ids[trial.id]}"
                     )
                 trial_ids[trial.id] = str(f)
+                trials.append(trial)
                 report.ok.append(f"{f} (trial {trial.id}, {len(trial.criteria)} criteria)")
             else:
                 patient = patient_from_document(doc, as_of)
-                report.warnings += [f"{f}: {w}" for w in patient_warnings(patient, vocab)]
+                patients.append((doc, patient))
                 report.ok.append(f"{f} (patient {patient.id})")
         except InputError as exc:
+            if isinstance(exc, DocumentProblems) and not is_trial_document(exc.document.data):
+                exc = all_problems(exc, as_of)
             report.problems += exc.problems
+    if patients:
+        against = _catalogue(catalogue, trials, vocab)
+        for doc, patient in patients:
+            report.warnings += patient_data_warnings(doc, patient, against, as_of, vocab)
     return report
 
 
-def patient_warnings(patient: Patient, vocab: Vocabulary) -> list[str]:
-    """Terms in a patient file that trialmatch cannot interpret (criteria needing them are
-    unknown rather than guessed)."""
-    out: list[str] = []
-
-    def unknown(kind: str, term: str, pool: str) -> None:
-        close = vocab.suggest(term, pool)
-        hint = f"; did you mean {' or '.join(map(repr, close))}?" if close else ""
-        out.append(f"{kind} {term!r} is not in the vocabulary{hint}")
-
-    for d in patient.diagnoses or []:
-        for term in (d.condition, d.code):
-            if term and vocab.condition_id(term) is None:
-                unknown("diagnosis", term, "condition")
-        if d.subtype and vocab.condition_id(d.subtype) is None:
-            unknown("diagnosis subtype", d.subtype, "condition")
-    for c in items(patient.conditions):
-        if vocab.condition_id(c.condition) is None:
-            unknown("condition", c.condition, "condition")
-        if c.status is None:
-            out.append(
-                f"condition {c.condition!r} has no status: criteria asking whether it is "
-                "active, controlled or uncontrolled stay unknown"
-            )
-    for m in items(patient.prior_malignancies):
-        if vocab.condition_id(m.condition) is None:
-            unknown("prior malignancy", m.condition, "condition")
-    for t in items(patient.therapies):
-        for term in [*t.drugs, *([t.regimen] if t.regimen else [])]:
-            if vocab.drug_ids(term) is None:
-                if term == t.regimen and t.drugs:
-                    out.append(
-                        f"regimen {term!r} is not in the vocabulary; the therapy is judged on "
-                        f"its drugs ({', '.join(t.drugs)})"
-                    )
-                else:
-                    unknown("drug", term, "drug")
-        if t.indication and vocab.condition_id(t.indication) is None:
-            unknown("therapy indication", t.indication, "condition")
-        if t.best_response and response_category(t.best_response) is None:
-            out.append(f"best response {t.best_response!r} is not a standard category")
-    for h in items(patient.hypersensitivities):
-        if vocab.drug_ids(h.agent) is None and vocab.class_id(h.agent) is None:
-            unknown("hypersensitivity agent", h.agent, "drug")
-    for lab in patient.labs or []:
-        lab_id = vocab.lab_id(lab.name)
-        if lab_id is None:
-            unknown("lab", lab.name, "lab")
-        elif vocab.lab_factor(lab_id, lab.unit) is None:
-            close = vocab.suggest_unit(lab_id, lab.unit)
-            hint = f"; did you mean {' or '.join(map(repr, close))}?" if close else ""
-            out.append(
-                f"lab {lab.name!r}: unit {lab.unit!r} is not convertible "
-                f"(known: {', '.join(vocab.labs[lab_id].units)}){hint}"
-            )
-    for pr in items(patient.procedures):
-        if procedure_type(pr.type) is None:
-            out.append(
-                f"procedure {pr.type!r} is not a known type (autologous_sct, allogeneic_sct)"
-            )
-    status = patient.disease_status
-    if status and status.response and response_category(status.response) is None:
-        out.append(f"disease status {status.response!r} is not a standard category")
-    return out
+def _catalogue(
+    given: Sequence[LoadedTrial | Trial] | None, validated: list[Trial], vocab: Vocabulary
+) -> Sequence[LoadedTrial | Trial]:
+    if given is not None:
+        return given
+    if validated:
+        return validated
+    try:
+        return load_catalogue(vocab=vocab)
+    except InputError:  # a broken shipped catalogue is reported by validating it
+        return []
 
 
-def items(listing: Listing[T] | None) -> list[T]:
-    """The items of a history list (none when it is not recorded)."""
-    return listing.items if listing is not None else []
+def patient_data_warnings(
+    document: Document,
+    patient: Patient,
+    trials: Sequence[LoadedTrial | Trial],
+    as_of: dt.date | None = None,
+    vocab: Vocabulary | None = None,
+) -> list[DataWarning]:
+    """The data warnings of a patient against ``trials``; with ``as_of`` the patient is
+    screened first, so each warning names the criteria it left unknown.
+
+    >>> from trialmatch.yamlio import parse_yaml
+    >>> doc = parse_yaml("id: P1\\nattestations:\\n  - {trial: NCT0, criterion: a, "
+    ...                  "holds: true, by: x, on: 2026-01-01}\\n", "p.yaml")
+    >>> print(patient_data_warnings(doc, patient_from_document(doc), [])[0])
+    p.yaml:3:6: warning: attestation names trial 'NCT0', which is not in the catalogue
+    """
+    from trialmatch.engine import evaluate_trial
+
+    vocab = vocab or Vocabulary.default()
+    results = None
+    if as_of is not None:
+        results = [evaluate_trial(t, patient, as_of, vocab) for t in trials]
+    return data_warnings(document, patient, results, vocab, trials=trials)

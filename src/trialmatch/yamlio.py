@@ -119,6 +119,16 @@ class Document:
         return Problem(self.path, line, col, message, tuple(allowed))
 
 
+class DocumentProblems(InputError):
+    """Problems found while building a document that could still be built (a duplicate key,
+    an impossible date): ``document`` holds what was read (the first of duplicate keys, a bad
+    value as its text), so a schema can be checked too and every problem reported at once."""
+
+    def __init__(self, problems: list[Problem], document: Document) -> None:
+        super().__init__(problems)
+        self.document = document
+
+
 def _walk(
     loader: _StrictLoader,
     node: yaml.Node,
@@ -300,7 +310,7 @@ def _careful_parse(text: str, path: str) -> tuple[Any, dict[PathKey, tuple[int, 
     finally:
         loader.dispose()
     if problems:
-        raise InputError(problems)
+        raise DocumentProblems(problems, Document(path, data, positions, text))
     return data, positions
 
 
