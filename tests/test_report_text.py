@@ -187,3 +187,23 @@ def test_check_html_to_a_file_and_one_patient_per_page(cli, tmp_path: Path) -> N
     run = cli(["check", str(PATIENTS), "-f", "html", "-o", str(tmp_path / "all.html")])
     assert run.code == 2 and "one page per patient" in run.stderr
     assert not (tmp_path / "all.html").exists()
+
+
+def test_check_shows_data_warnings_and_strict_fails(cli) -> None:
+    from .conftest import ROOT
+
+    fixture = ROOT / "tests" / "fixtures" / "warn" / "patient_data_problems.yaml"
+    run = cli(["check", str(fixture), "--as-of", "2026-11-21"])
+    assert run.code == 0
+    assert f"{fixture}:7:5: warning: diagnosis term 'MDSS'" in run.stderr
+    assert "(left 7 criteria unknown)" in run.stderr
+    assert f"{fixture}:26:5: warning: attestation names criterion 'exc-orals'" in run.stderr
+    assert run.stdout.startswith("Patient WARN-001")
+    strict = cli(["check", str(fixture), "--as-of", "2026-11-21", "--strict"])
+    assert strict.code == 2 and strict.stdout == run.stdout
+    assert "4 warning(s); exit 2 because of --strict" in strict.stderr
+    quiet = cli(["check", str(fixture), "--as-of", "2026-11-21", "-q"])
+    assert quiet.code == 0 and quiet.stderr == ""
+    # A clean example has no warnings, so --strict passes.
+    clean = cli(["check", str(PATIENTS / "tcl-salvage-pr-eligible.yaml"), "--strict"])
+    assert clean.code == 0 and clean.stderr == ""

@@ -1459,6 +1459,8 @@ def test_compiled_vocabulary_is_current_and_equal_to_the_yaml() -> None:
     for name in VOCABULARY_FILES:
         assert compiled[name] == json.loads(json.dumps(parse_yaml(texts[name], name).data))
         assert compiled[name] == parse_yaml(texts[name], name).data
+        # Order matters too (lists of units and synonyms are shown in file order).
+        assert json.dumps(compiled[name]) == json.dumps(parse_yaml(texts[name], name).data)
     # A changed source is noticed: the YAML is used instead.
     texts["labs"] += "\n# edited\n"
     assert _compiled(base, texts) is None

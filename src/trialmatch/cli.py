@@ -127,7 +127,10 @@ def _as_of(value: str | None) -> dt.date:
 def _catalogue(criteria: Path | None, trial_ids: list[str] | None):  # type: ignore[no-untyped-def]
     from trialmatch.criteria import load_catalogue
 
-    trials = load_catalogue(criteria)
+    return _pick(load_catalogue(criteria), trial_ids)
+
+
+def _pick(trials, trial_ids: list[str] | None):  # type: ignore[no-untyped-def]
     if trial_ids:
         known = {t.trial.id: t for t in trials}
         unknown = [t for t in trial_ids if t not in known]
@@ -184,6 +187,13 @@ def check(
     show_all: Annotated[
         bool, typer.Option("--all", help="Print every criterion of ineligible trials too.")
     ] = False,
+    strict: Annotated[
+        bool,
+        typer.Option("--strict", help="Exit 2 when the patient data has warnings."),
+    ] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Do not print warnings on stderr.")
+    ] = False,
     criteria: CriteriaDir = None,
 ) -> None:
     """Check patients against the trial catalogue: the verdict per trial first, then each
@@ -192,8 +202,10 @@ def check(
 
     Example: trialmatch check examples/patients/mds-hma-failure-eligible.yaml
     """
+    from trialmatch.data_warnings import data_warnings
     from trialmatch.engine import data_to_collect, screen_patient
-    from trialmatch.patient import load_patient
+    from trialmatch.patient import load_patient_document
+    from trialmatch.printable import printable
     from trialmatch.report import CheckReport
 
     try:
@@ -205,14 +217,16 @@ def check(
             from trialmatch.output import check_output
 
             check_output(output, files)
-        trials = _catalogue(criteria, trial)
+        catalogue = _catalogue(criteria, None)
+        trials = _pick(catalogue, trial)
     except InputError as exc:
         raise _fail(exc.problems) from None
     reports: list[CheckReport] = []
     failed = False
+    warned = 0
     for path in files:
         try:
-            p = load_patient(path, day)
+            doc, p = load_patient_document(path, day)
         except InputError as exc:
             for problem in exc.problems:
                 _echo_error(str(problem))
@@ -220,9 +234,16 @@ def check(
             continue
         results = screen_patient(trials, p, day)
         reports.append(CheckReport(p.id, day, __version__, results, data_to_collect(results)))
+        found = data_warnings(doc, p, results, trials=catalogue)
+        warned += len(found)
+        if not quiet:
+            for w in found:
+                typer.echo(printable(str(w)), err=True)
     if reports:
         _write_reports(reports, fmt.value, output, show_source, show_all)
-    if failed:
+    if strict and warned:
+        typer.echo(f"{warned} warning(s); exit 2 because of --strict", err=True)
+    if failed or (strict and warned):
         raise typer.Exit(2)
 
 

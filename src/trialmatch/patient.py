@@ -577,8 +577,21 @@ def load_patient(path: Path | str, as_of: dt.date | None = None) -> Patient:
     >>> load_patient("examples/patients/mds-hma-failure-eligible.yaml").id  # doctest: +SKIP
     'MDS-001'
     """
+    return load_patient_document(path, as_of)[1]
+
+
+def load_patient_document(
+    path: Path | str, as_of: dt.date | None = None
+) -> tuple[Document, Patient]:
+    """The parsed file (for located warnings) and the patient profile; every problem of the
+    file in one :class:`InputError`.
+
+    >>> doc, p = load_patient_document("examples/patients/tcl-salvage-pr-eligible.yaml")
+    >>> p.id, doc.path.endswith(".yaml")
+    ('TCL-001', True)
+    """
     try:
         doc = load_document(path)
     except InputError as exc:
         raise all_problems(exc, as_of) from None
-    return patient_from_document(doc, as_of)
+    return doc, patient_from_document(doc, as_of)

@@ -428,7 +428,7 @@ def compile_vocabulary(directory: Path) -> Path:
     data = {n: parse_yaml(texts[n], f"{n}.yaml").data for n in VOCABULARY_FILES}
     blob = {"sources_sha256": _sources_digest(texts), "documents": data}
     target = directory / COMPILED
-    target.write_text(json.dumps(blob, ensure_ascii=False, sort_keys=True) + "\n", "utf-8")
+    target.write_text(json.dumps(blob, ensure_ascii=False) + "\n", "utf-8")
     return target
 
 
