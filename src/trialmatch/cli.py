@@ -199,11 +199,14 @@ def trials(
     condition: Annotated[
         str | None,
         typer.Option(
-            "--condition", "-c", help="Condition term (synonyms and subtypes are followed)."
+            "--condition",
+            "-c",
+            help="Condition term or ICD-10-CM code prefix (synonyms and subtypes are followed).",
         ),
     ] = None,
     status: Annotated[
-        list[str] | None, typer.Option("--status", help="Recruitment status (repeatable).")
+        list[str] | None,
+        typer.Option("--status", help="Recruitment status, any case (repeatable)."),
     ] = None,
     phase: Annotated[
         list[str] | None, typer.Option("--phase", help="Phase, e.g. 2 (repeatable).")
@@ -224,7 +227,7 @@ def trials(
         raise _fail(f"--format {fmt!r} is not allowed (allowed: table, json)")
     loaded = _catalogue(criteria, None)
     try:
-        found, hints = find_trials(
+        found = find_trials(
             loaded,
             condition=condition,
             statuses=status or [],
@@ -233,8 +236,6 @@ def trials(
         )
     except ListingError as exc:
         raise _fail(str(exc)) from None
-    if hints:
-        typer.echo(hints, err=True)
     typer.echo(render_json(found) if fmt == "json" else render_table(found), nl=False)
 
 
@@ -328,11 +329,12 @@ def template(
 def _select(criteria: Path | None, trial_ids: list[str] | None, condition: str | None):  # type: ignore[no-untyped-def]
     trials = _catalogue(criteria, trial_ids)
     if condition is not None:
-        from trialmatch.listing import find_trials
+        from trialmatch.listing import ListingError, find_trials
 
-        found, hint = find_trials(trials, condition=condition)
-        if hint:
-            raise _fail(hint)
+        try:
+            found = find_trials(trials, condition=condition)
+        except ListingError as exc:  # the same message and exit code as `trials`
+            raise _fail(str(exc)) from None
         if not found:
             raise _fail(f"no trial in the catalogue for condition {condition!r}")
         trials = [x.trial for x in found]
