@@ -10,7 +10,9 @@ import pytest
 MODULES = ["trialmatch.errors", "trialmatch.yamlio", "trialmatch.vocab", "trialmatch.patient",
            "trialmatch.predicates", "trialmatch.results", "trialmatch.engine",
            "trialmatch.listing", "trialmatch.showing", "trialmatch.validation",
-           "trialmatch.report.json_report", "trialmatch.report.markdown"]
+           "trialmatch.report.json_report", "trialmatch.report.markdown",
+           "trialmatch.contract", "trialmatch.wrapping", "trialmatch.schemas",
+           "trialmatch.report.screen_jsonl"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -11,6 +11,7 @@ import errno
 import functools
 import sys
 from collections.abc import Callable
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, TypeVar
 
@@ -237,6 +238,38 @@ def trials(
     except ListingError as exc:
         raise _fail(str(exc)) from None
     typer.echo(render_json(found) if fmt == "json" else render_table(found), nl=False)
+
+
+class SchemaName(StrEnum):
+    """What ``trialmatch schema`` can describe."""
+
+    patient = "patient"
+    criteria = "criteria"
+    report = "report"
+    screen = "screen"
+    trials = "trials"
+
+
+@app.command()
+def schema(
+    name: Annotated[
+        SchemaName,
+        typer.Argument(
+            metavar="NAME",
+            help="patient or criteria (the YAML files); report (check), screen or trials "
+            "(their JSON output).",
+            show_default=False,
+        ),
+    ],
+) -> None:
+    """Print a JSON Schema, generated from the models: for editors' YAML support and for
+    programs reading the JSON output.
+
+    Example: trialmatch schema patient > patient.schema.json
+    """
+    from trialmatch.schemas import render
+
+    typer.echo(render(name.value), nl=False)
 
 
 @app.command()
