@@ -8,7 +8,9 @@ import sys
 ENGINE = ["trialmatch.engine", "trialmatch.predicates", "trialmatch.criteria",
           "trialmatch.data_warnings", "trialmatch.validation",
           "trialmatch.patient", "trialmatch.vocab", "trialmatch.results",
-          "trialmatch.report.json_report", "trialmatch.report.markdown"]
+          "trialmatch.report.json_report", "trialmatch.report.markdown",
+          "trialmatch.contract", "trialmatch.schemas", "trialmatch.listing",
+          "trialmatch.showing", "trialmatch.wrapping"]
 
 
 def test_engine_imports_neither_rich_nor_typer() -> None:

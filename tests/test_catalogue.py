@@ -12,11 +12,11 @@ import pytest
 
 from trialmatch.criteria import catalogue_dir, load_catalogue
 from trialmatch.engine import evaluate_trial
-from trialmatch.listing import find_trials
+from trialmatch.listing import ListingError, find_trials
 from trialmatch.patient import load_patient
 from trialmatch.showing import coverage
 
-from .conftest import AS_OF, CRITERIA, PATIENTS
+from .conftest import AS_OF, CRITERIA, PATIENTS, ROOT
 
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 TRIALS = {t.trial.id: t for t in load_catalogue(CRITERIA)}
@@ -83,38 +83,82 @@ def test_seed_004_footnote_is_noted() -> None:
     ("T-cell lymphoma", {"NCT03730740"}),
     ("PTCL", {"NCT03730740"}),
     ("C90.00", {"NCT02538198", "NCT01421927"}),
+    ("C90.0", {"NCT02538198", "NCT01421927"}),  # an ICD-10-CM prefix covers its subcodes
+    ("c900", {"NCT02538198", "NCT01421927"}),
+    ("C90", {"NCT02538198", "NCT01421927"}),  # also plasma cell leukaemia: no trial for it
+    ("C90.1", set()),  # plasma cell leukaemia only
     ("plasma cell leukemia", set()),
     ("diffuse large B-cell lymphoma", set()),
 ])
 def test_condition_search_follows_synonyms_and_hierarchy(query: str, expected: set[str]) -> None:
-    found, hint = find_trials(list(TRIALS.values()), condition=query)
+    found = find_trials(list(TRIALS.values()), condition=query)
     assert {x.trial.trial.id for x in found} == expected
-    assert hint is None
 
 
-def test_unknown_condition_suggests_and_finds_nothing() -> None:
-    found, hint = find_trials(list(TRIALS.values()), condition="myelomma")
-    assert found == []
-    assert hint is not None and "did you mean" in hint and "'myeloma'" in hint
+def test_code_prefix_says_which_codes_matched() -> None:
+    (first, _) = find_trials(list(TRIALS.values()), condition="C90.0")
+    assert first.matched_via == "multiple myeloma (ICD-10-CM C90.00, C90.01, C90.02)"
+
+
+@pytest.mark.parametrize("query", ["myelomma", "C99.9", "Z", "C9"])
+def test_unknown_condition_is_an_error_with_suggestions(query: str) -> None:
+    with pytest.raises(ListingError, match=f"no condition '{query}' in the vocabulary"):
+        find_trials(list(TRIALS.values()), condition=query)
+    with pytest.raises(ListingError, match="did you mean 'myeloma'"):
+        find_trials(list(TRIALS.values()), condition="myelomma")
 
 
 @pytest.mark.parametrize(("options", "expected"), [
     (["--status", "completed"], {"HARMONY-DEL5Q-LEN-DISC", "NCT01421927"}),
+    (["--status", "Recruiting"], {"NCT02538198", "NCT03730740"}),
+    (["--status", "RECRUITING", "--status", "Completed"],
+     {"NCT02538198", "NCT03730740", "HARMONY-DEL5Q-LEN-DISC", "NCT01421927"}),
+    (["--status", "Active, not recruiting"], set()),
     (["--phase", "2"], {"NCT01673308", "NCT03730740", "NCT02538198"}),
+    (["--phase", "Phase 1"], {"NCT01421927"}),
+    (["--phase", "N/A"], {"HARMONY-DEL5Q-LEN-DISC"}),
     (["--type", "observational"], {"HARMONY-DEL5Q-LEN-DISC"}),
+    (["--type", "Observational"], {"HARMONY-DEL5Q-LEN-DISC"}),
     (["--condition", "myeloma", "--status", "recruiting"], {"NCT02538198"}),
+    (["--condition", "C90.0"], {"NCT02538198", "NCT01421927"}),
 ])
 def test_trials_command_filters(cli, options: list[str], expected: set[str]) -> None:
     run = cli(["trials", *options, "--format", "json"])
     assert run.code == 0, run.stderr
-    assert {row["id"] for row in json.loads(run.stdout)} == expected
+    data = json.loads(run.stdout)
+    assert data["schema_version"] == "1.0"
+    assert {row["trial_id"] for row in data["trials"]} == expected
+    assert all(row["criteria_file"] == f"{row['trial_id']}.yaml" for row in data["trials"])
 
 
-def test_trials_command_unknown_term(cli) -> None:
-    run = cli(["trials", "--condition", "myelomma"])
-    assert run.code == 0
-    assert "did you mean" in run.stderr
-    assert "no matching trials" in run.stdout
+def test_trials_json_names_match_check(cli) -> None:
+    data = json.loads(cli(["trials", "--condition", "C90.0", "-f", "json"]).stdout)
+    row = data["trials"][0]
+    assert list(row) == ["trial_id", "title", "phase", "type", "status", "conditions",
+                         "matched_via", "criteria_file", "criteria_sha256"]
+    assert "ICD-10-CM" in row["matched_via"]
+
+
+@pytest.mark.parametrize("option", ["--status", "--phase", "--type"])
+def test_trials_command_bad_filter_value(cli, option: str) -> None:
+    run = cli(["trials", option, "open-ish"])
+    assert run.code == 2
+    assert f"{option} 'open-ish' is not allowed (allowed: " in run.stderr
+    assert run.stdout == ""
+
+
+SOME_CSV = str(ROOT / "tests" / "fixtures" / "csv" / "huge_cell.csv")
+
+
+@pytest.mark.parametrize("command", [["trials"], ["template"], ["screen", SOME_CSV]])
+def test_unknown_condition_exits_the_same_way_everywhere(cli, command: list[str]) -> None:
+    run = cli([*command, "--condition", "myelomma"])
+    assert run.code == 2
+    assert run.stderr == (
+        "error: no condition 'myelomma' in the vocabulary; "
+        "did you mean 'myeloma' or 'melanoma' or 'myelomatosis'?\n"
+    )
+    assert run.stdout == ""
 
 
 # Each example patient states its intended verdict in its opening comment.

@@ -31,13 +31,42 @@ def test_check_json_carries_records_version_date_and_hashes(cli) -> None:
     run = cli(["check", str(EXAMPLE), "--as-of", AS_OF, "--format", "json"])
     assert run.code == 0, run.stderr
     data = json.loads(run.stdout)
+    assert data["schema_version"] == "1.0"
     assert data["as_of"] == AS_OF
     assert data["trialmatch_version"]
     mds = next(t for t in data["trials"] if t["trial_id"] == "NCT01673308")
     assert len(mds["criteria_sha256"]) == 64
+    assert mds["criteria_file"] == "NCT01673308.yaml"  # no install path
     first = mds["criteria"][0]
-    assert {"criterion_id", "kind", "verdict", "label", "reason", "text", "evidence"} <= set(first)
+    assert {"criterion_id", "kind", "verdict", "reason", "text", "evidence"} <= set(first)
+    assert "trial_id" not in first and "label" not in first  # no field said twice
     assert first["verdict"] in {"met", "not_met", "unknown", "needs_review"}
+
+
+def test_check_json_lists_ids_and_counts_them_under_counts(cli) -> None:
+    run = cli(["check", str(EXAMPLE), "--as-of", AS_OF, "--format", "json"])
+    for trial in json.loads(run.stdout)["trials"]:
+        assert set(trial["counts"]) == {"passed", "failed", "unknown", "needs_review"}
+        for name in ("failed", "unknown", "needs_review"):
+            ids = trial[name]
+            assert all(isinstance(i, str) for i in ids)
+            assert trial["counts"][name] == len(ids)
+            verdicts = {c["criterion_id"]: c["verdict"] for c in trial["criteria"]}
+            if name != "failed":
+                assert {verdicts[i] for i in ids} <= {name}
+        assert sum(trial["counts"].values()) == len(trial["criteria"])
+
+
+def test_check_json_data_to_collect_names_trial_and_criterion(cli) -> None:
+    patient = PATIENTS / "mds-hma-failure-missing-labs.yaml"
+    data = json.loads(cli(["check", str(patient), "--as-of", AS_OF, "--format", "json"]).stdout)
+    assert data["data_to_collect"]
+    known = {(t["trial_id"], c["criterion_id"]) for t in data["trials"] for c in t["criteria"]}
+    for item in data["data_to_collect"]:
+        assert item["item"]
+        for ref in item["criteria"]:
+            assert set(ref) == {"trial_id", "criterion_id"}
+            assert (ref["trial_id"], ref["criterion_id"]) in known
 
 
 def test_check_json_is_ranked_eligible_first(cli) -> None:

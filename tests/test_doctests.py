@@ -11,7 +11,10 @@ MODULES = ["trialmatch.errors", "trialmatch.yamlio", "trialmatch.vocab", "trialm
            "trialmatch.predicates", "trialmatch.results", "trialmatch.engine",
            "trialmatch.listing", "trialmatch.showing", "trialmatch.validation",
            "trialmatch.data_warnings",
-           "trialmatch.report.json_report", "trialmatch.report.markdown"]
+           "trialmatch.report.json_report", "trialmatch.report.markdown",
+           "trialmatch.contract", "trialmatch.wrapping", "trialmatch.schemas",
+           "trialmatch.report.screen_jsonl", "trialmatch.report.steps",
+           "trialmatch.report.table"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -154,7 +154,8 @@ def test_check_several_patients_and_a_directory(cli, tmp_path: Path) -> None:
     assert run.code == 0
     import json
 
-    assert len(json.loads(run.stdout)) == len(EXAMPLES)
+    batch = json.loads(run.stdout)
+    assert [r["patient_id"] for r in batch["reports"]] == [load_patient(p).id for p in EXAMPLES]
     bad = tmp_path / "bad.yaml"
     bad.write_text("id: X\necog: [1\n")
     run = cli(["check", str(a), str(bad), "--as-of", "2026-11-21"])

@@ -53,9 +53,11 @@ def test_bad_row_is_reported_and_kept(cli, tmp_path: Path) -> None:
     run = cli(["screen", str(src), "--as-of", AS_OF, "--out", str(out), "--format", "jsonl"])
     assert run.code == 0
     records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert {r["schema_version"] for r in records} == {"1.0"}  # every line stands alone
     bad = [r for r in records if r["patient_id"] == "BAD-1"]
     assert len(bad) == TRIALS
     assert all(r["verdict"] == "error" for r in bad)
+    assert all(r["failed"] == r["unknown"] == r["needs_review"] == [] for r in bad)
     assert "column 'sex'" in bad[0]["error"] and "'F' is not allowed" in bad[0]["error"]
     assert "(1 could not be read)" in run.stdout
 
@@ -77,7 +79,13 @@ def test_json_output_is_one_array(cli, tmp_path: Path) -> None:
     run = cli(["screen", str(src), "--as-of", AS_OF, "--format", "json"])
     assert run.code == 0
     data = json.loads(run.stdout)
-    assert isinstance(data, list) and isinstance(data[0]["failed"], list)
+    assert list(data) == ["schema_version", "trialmatch_version", "as_of", "records"]
+    assert data["schema_version"] == "1.0" and data["as_of"] == AS_OF
+    records = data["records"]
+    assert len(records) == len(list(PATIENTS.glob("*.yaml"))) * TRIALS
+    lists = ("failed", "unknown", "needs_review")
+    assert all(isinstance(r[k], list) for r in records for k in lists)
+    assert "schema_version" not in records[0]  # said once, by the document
     assert "Verdicts per trial" in run.stderr  # summary goes to stderr when records go to stdout
 
 

@@ -50,7 +50,7 @@ class Record:
     verdict: str  # eligible | possibly_eligible | ineligible | error
     failed: tuple[str, ...]
     unknown: tuple[str, ...]
-    needs_review: int
+    needs_review: tuple[str, ...]
     error: str | None = None
 
 
@@ -148,7 +148,7 @@ def _reference_records(
 ) -> list[Record]:
     if isinstance(patient, RowError):
         return [
-            Record(row, patient_id, t.trial.id, "error", (), (), 0, str(patient)) for t in trials
+            Record(row, patient_id, t.trial.id, "error", (), (), (), str(patient)) for t in trials
         ]
     out = []
     for t in trials:
@@ -161,7 +161,7 @@ def _reference_records(
                 result.verdict.value,
                 tuple(c.criterion_id for c in result.criteria if failing(c.kind, c.verdict)),
                 tuple(c.criterion_id for c in result.criteria if c.verdict is Verdict.unknown),
-                sum(1 for c in result.criteria if c.verdict is Verdict.needs_review),
+                tuple(c.criterion_id for c in result.criteria if c.verdict is Verdict.needs_review),
             )
         )
     return out
@@ -205,7 +205,7 @@ def screen_reference(
 
 
 def _error_records(trials: Sequence[LoadedTrial], number: int, message: str) -> list[Record]:
-    return [Record(number, "", t.trial.id, "error", (), (), 0, message) for t in trials]
+    return [Record(number, "", t.trial.id, "error", (), (), (), message) for t in trials]
 
 
 def screen_columnar(
@@ -314,7 +314,7 @@ def records_frame(records: Sequence[Record]) -> Any:
             "verdict": [r.verdict for r in records],
             "failed": [";".join(r.failed) for r in records],
             "unknown": [";".join(r.unknown) for r in records],
-            "needs_review": [r.needs_review for r in records],
+            "needs_review": [";".join(r.needs_review) for r in records],
             "error": [r.error for r in records],
         },
         schema=RECORD_SCHEMA(),
@@ -332,7 +332,7 @@ def RECORD_SCHEMA() -> dict[str, Any]:
         "verdict": pl.Utf8,
         "failed": pl.Utf8,
         "unknown": pl.Utf8,
-        "needs_review": pl.Int64,
+        "needs_review": pl.Utf8,
         "error": pl.Utf8,
     }
 
@@ -451,9 +451,16 @@ def _record_exprs(t: LoadedTrial, order: int) -> list[Any]:
             else empty
         ).alias("unknown"),
         (
-            pl.sum_horizontal([(pl.col(n) == review).cast(pl.Int64) for n in names])
+            pl.concat_str(
+                [
+                    pl.when(pl.col(n) == review).then(pl.lit(c))
+                    for n, c in zip(names, ids, strict=True)
+                ],
+                separator=";",
+                ignore_nulls=True,
+            )
             if names
-            else pl.lit(0, dtype=pl.Int64)
+            else empty
         ).alias("needs_review"),
         pl.lit(None, dtype=pl.Utf8).alias("error"),
         pl.lit(order, dtype=pl.Int32).alias("_t"),

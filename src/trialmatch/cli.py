@@ -280,9 +280,9 @@ def _write_reports(
     elif fmt == "json" and len(checked) > 1:
         import json
 
-        from trialmatch.report.json_report import as_dict
+        from trialmatch.report.json_report import as_batch
 
-        text = json.dumps([as_dict(r) for r in checked], indent=2, ensure_ascii=False) + "\n"
+        text = json.dumps(as_batch(checked), indent=2, ensure_ascii=False) + "\n"
     else:
         text = "".join(renderer(fmt)(r) for r in checked)
     if output is None:
@@ -362,11 +362,14 @@ def trials(
     condition: Annotated[
         str | None,
         typer.Option(
-            "--condition", "-c", help="Condition term (synonyms and subtypes are followed)."
+            "--condition",
+            "-c",
+            help="Condition term or ICD-10-CM code prefix (synonyms and subtypes are followed).",
         ),
     ] = None,
     status: Annotated[
-        list[str] | None, typer.Option("--status", help="Recruitment status (repeatable).")
+        list[str] | None,
+        typer.Option("--status", help="Recruitment status, any case (repeatable)."),
     ] = None,
     phase: Annotated[
         list[str] | None, typer.Option("--phase", help="Phase, e.g. 2 (repeatable).")
@@ -387,7 +390,7 @@ def trials(
         raise _fail(f"--format {fmt!r} is not allowed (allowed: table, json)")
     loaded = _catalogue(criteria, None)
     try:
-        found, hints = find_trials(
+        found = find_trials(
             loaded,
             condition=condition,
             statuses=status or [],
@@ -396,9 +399,39 @@ def trials(
         )
     except ListingError as exc:
         raise _fail(str(exc)) from None
-    if hints:
-        typer.echo(hints, err=True)
     typer.echo(render_json(found) if fmt == "json" else render_table(found), nl=False)
+
+
+class SchemaName(StrEnum):
+    """What ``trialmatch schema`` can describe."""
+
+    patient = "patient"
+    criteria = "criteria"
+    report = "report"
+    screen = "screen"
+    trials = "trials"
+
+
+@app.command()
+def schema(
+    name: Annotated[
+        SchemaName,
+        typer.Argument(
+            metavar="NAME",
+            help="patient or criteria (the YAML files); report (check), screen or trials "
+            "(their JSON output).",
+            show_default=False,
+        ),
+    ],
+) -> None:
+    """Print a JSON Schema, generated from the models: for editors' YAML support and for
+    programs reading the JSON output.
+
+    Example: trialmatch schema patient > patient.schema.json
+    """
+    from trialmatch.schemas import render
+
+    typer.echo(render(name.value), nl=False)
 
 
 @app.command()
@@ -491,11 +524,12 @@ def template(
 def _select(criteria: Path | None, trial_ids: list[str] | None, condition: str | None):  # type: ignore[no-untyped-def]
     trials = _catalogue(criteria, trial_ids)
     if condition is not None:
-        from trialmatch.listing import find_trials
+        from trialmatch.listing import ListingError, find_trials
 
-        found, hint = find_trials(trials, condition=condition)
-        if hint:
-            raise _fail(hint)
+        try:
+            found = find_trials(trials, condition=condition)
+        except ListingError as exc:  # the same message and exit code as `trials`
+            raise _fail(str(exc)) from None
         if not found:
             raise _fail(f"no trial in the catalogue for condition {condition!r}")
         trials = [x.trial for x in found]

@@ -41,7 +41,7 @@ def tune_allocator() -> bool:
     return True
 
 
-def _writer(fmt: str, fh: Any, terminal: bool = False) -> Any:
+def _writer(fmt: str, fh: Any, as_of: dt.date, terminal: bool = False) -> Any:
     if fmt == "csv":
         from trialmatch.report.screen_csv import Writer
 
@@ -49,7 +49,7 @@ def _writer(fmt: str, fh: Any, terminal: bool = False) -> Any:
     if fmt == "json":
         from trialmatch.report.screen_json import Writer as JsonWriter
 
-        return JsonWriter(fh)
+        return JsonWriter(fh, as_of)
     from trialmatch.report.screen_jsonl import Writer as LinesWriter
 
     return LinesWriter(fh)
@@ -87,7 +87,7 @@ def run_screen(
     frames = screen(patients, trials, as_of, engine)
     with ExitStack() as stack:
         fh = stack.enter_context(atomic_file(out)) if out is not None else sys.stdout.buffer
-        writer = _writer(fmt, fh, terminal=out is None and sys.stdout.isatty())
+        writer = _writer(fmt, fh, as_of, terminal=out is None and sys.stdout.isatty())
         progress = None
         task = None
         if show_progress:

@@ -29,15 +29,21 @@ def coverage(criteria: list[Criterion]) -> tuple[int, int, int]:
     return full, part, len(criteria)
 
 
-def render_trial(loaded: LoadedTrial) -> str:
-    """Plain-text description of a trial and every criterion.
+def render_trial(loaded: LoadedTrial, width: int | None = None) -> str:
+    """Plain-text description of a trial and every criterion, ``width`` columns at most
+    (default: the terminal's); long text wraps with a hanging indent, ids are never cut.
 
     >>> from trialmatch.criteria import load_catalogue
-    >>> "computable" in render_trial(load_catalogue()[0])
-    True
+    >>> text = render_trial(load_catalogue()[0], width=80)
+    >>> "computable" in text, max(map(len, text.splitlines())) <= 80
+    (True, True)
     """
+    from trialmatch.contract import criteria_file_name
+    from trialmatch.wrapping import hanging, terminal_width
+
+    width = width or terminal_width()
     t = loaded.trial
-    out = [f"{t.id}: {t.title}"]
+    out = hanging(f"{printable(t.id, keep_newlines=False)}: ", t.title, width, indent=4)
     meta = [
         ("registry id", t.registry_id),
         ("type", t.type.value),
@@ -51,25 +57,29 @@ def render_trial(loaded: LoadedTrial) -> str:
         ("start", t.start_date),
         ("completion", t.completion_date),
         ("source", t.source.document + (f" ({t.source.seed})" if t.source.seed else "")),
-        ("criteria file", f"{loaded.path} sha256:{loaded.sha256[:12]}"),
+        ("criteria file", f"{criteria_file_name(loaded.path)} sha256:{loaded.sha256[:12]}"),
+        *(("note", note) for note in t.notes),
     ]
-    out += [f"  {k}: {v}" for k, v in meta if v]
-    for note in t.notes:
-        out.append(f"  note: {note}")
+    label = max(len(k) for k, _ in meta) + 2
+    for k, v in meta:
+        if v:
+            out += hanging(f"  {k + ':':<{label}}", v, width)
     for kind, crits in (("Inclusion", t.inclusion), ("Exclusion", t.exclusion)):
         out += ["", f"{kind} criteria ({len(crits)})"]
         for c in crits:
-            out.append(f"- {c.id}")
-            out.append(f"    source:   {c.text}")
-            out.append(f"    encoding: {encoding_of(c)}")
+            out.append(f"- {printable(c.id, keep_newlines=False)}")
+            out += hanging("    source:   ", c.text, width)
+            out += hanging("    encoding: ", encoding_of(c), width)
             if c.note:
-                out.append(f"    note:     {c.note}")
+                out += hanging("    note:     ", c.note, width)
     full, part, total = coverage([c for _, c in t.criteria])
     manual = total - full - part
-    out += [
+    out += [""]
+    out += hanging(
         "",
         f"Coverage: {full} of {total} criteria computable"
         + (f", {part} partly computable" if part else "")
         + f", {manual} need review",
-    ]
-    return printable("\n".join(out)) + "\n"
+        width,
+    )
+    return "\n".join(line.rstrip() for line in out) + "\n"

@@ -1,12 +1,26 @@
-"""``screen`` output as JSON Lines: one object per patient and trial, id lists as arrays."""
+"""``screen`` output as JSON Lines: one object per patient and trial, each carrying
+``schema_version`` (a line is read on its own); criterion id lists as arrays.
+
+Schema: ``trialmatch schema screen`` (:class:`trialmatch.schemas.ScreenRecordJson`).
+"""
 
 from __future__ import annotations
 
 from typing import Any, BinaryIO
 
+from trialmatch.contract import SCHEMA_VERSION
+
+ID_LISTS = ("failed", "unknown", "needs_review")
+
 
 def as_json_ready(frame: Any) -> Any:
-    """Records with ``failed``/``unknown`` as lists of ids."""
+    """Records with ``failed``, ``unknown`` and ``needs_review`` as lists of criterion ids.
+
+    >>> import polars as pl
+    >>> frame = pl.DataFrame({"failed": ["a;b"], "unknown": [""], "needs_review": ["c"]})
+    >>> as_json_ready(frame).row(0)
+    (['a', 'b'], [], ['c'])
+    """
     import polars as pl
 
     lists = [
@@ -14,7 +28,7 @@ def as_json_ready(frame: Any) -> Any:
         .then(pl.lit([], dtype=pl.List(pl.Utf8)))
         .otherwise(pl.col(c).str.split(";"))
         .alias(c)
-        for c in ("failed", "unknown")
+        for c in ID_LISTS
     ]
     return frame.with_columns(lists)
 
@@ -27,8 +41,12 @@ class Writer:
 
     def write(self, frame: Any) -> None:
         """Append a frame of records."""
+        import polars as pl
+
         if frame.height:
-            as_json_ready(frame).write_ndjson(self.fh)
+            ready = as_json_ready(frame)
+            versioned = ready.select(pl.lit(SCHEMA_VERSION).alias("schema_version"), pl.all())
+            versioned.write_ndjson(self.fh)
 
     def close(self) -> None:
         """Nothing to finish."""

@@ -95,7 +95,7 @@ def attestation_entries(steps: TrialSteps, as_of: dt.date | None = None) -> list
     >>> s = TrialSteps("NCT1", (), (Check("exc-x", Kind.exclusion, Verdict.needs_review, "", ""),))
     >>> attestation_entries(s)[0]
     '{trial: NCT1, criterion: exc-x, holds: , by: , on: }'
-    >>> attestation_entries(s, dt.date(2026, 11, 21))[0][-17:]
+    >>> attestation_entries(s, dt.date(2026, 11, 21))[0][-15:]
     'on: 2026-11-21}'
     """
     on = as_of.isoformat() if as_of else ""
