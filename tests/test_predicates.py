@@ -1007,6 +1007,13 @@ ALLO_MAC = {"procedure": {"type": "allogeneic_sct", "conditioning_in": ["myeloab
     case("conditioning_other", ALLO_MAC,
          {"procedures": [{"type": "allo-HSCT", "conditioning": "reduced intensity"}]}, NOT_MET),
     case("conditioning_missing", ALLO_MAC, {"procedures": [{"type": "allo-HSCT"}]}, UNKNOWN),
+    # A type outside the vocabulary may be the one asked for: never "not met".
+    case("unknown_type_is_unknown", AUTO, {"procedures": [{"type": "stem cell transplant"}]},
+         UNKNOWN),
+    case("unknown_type_beside_a_match", AUTO,
+         {"procedures": [{"type": "stem cell transplant"}, {"type": "ASCT"}]}, MET),
+    case("unknown_type_after_the_screening_date", AUTO,
+         {"procedures": [{"type": "stem cell transplant", "date": "2027-01-01"}]}, NOT_MET),
 ])
 def test_procedure(spec: dict[str, Any], patient: dict[str, Any], expected: Verdict) -> None:
     check(spec, patient, expected)

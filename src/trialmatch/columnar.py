@@ -1158,11 +1158,10 @@ def _procedure(args: P.ProcedureArgs, b: Plan) -> pl.Expr:
     for k in b.ks("procedures"):
         s = partial(b.s, "procedures", k)
         is_type = b.mapped(s("type"), lambda t: P.procedure_type(t) == args.type, pl.Boolean)
-        counts = (
-            b.present("procedures", k)
-            & is_type.fill_null(False)
-            & ~((s("date") > b.day).fill_null(False))
-        )
+        unknown_type = b.mapped(s("type"), lambda t: P.procedure_type(t) is None, pl.Boolean)
+        before = b.present("procedures", k) & ~((s("date") > b.day).fill_null(False))
+        counts = before & is_type.fill_null(False)
+        open_.append(before & unknown_type.fill_null(False))  # a type trialmatch does not know
         if args.conditioning_in:
             cond_ok = b.mapped(s("conditioning"), lambda c: normalise(c) in wanted, pl.Boolean)
             met.append(counts & cond_ok.fill_null(False))

@@ -2578,12 +2578,21 @@ def eval_procedure(args: ProcedureArgs, ctx: Context) -> Evidence:
             missing=("procedures (transplants)",),
         )
     open_: list[str] = []
+    missing: list[str] = []
     for pr in items:
-        if procedure_type(pr.type) != args.type or (pr.date and pr.date > ctx.as_of):
+        if pr.date and pr.date > ctx.as_of:
+            continue
+        kind = procedure_type(pr.type)
+        if kind is None:  # a term trialmatch does not know: it may be the one asked for
+            open_.append(f"{pr.type}: not a procedure type trialmatch knows")
+            missing.append(f"procedure type in the vocabulary (not {pr.type!r})")
+            continue
+        if kind != args.type:
             continue
         if args.conditioning_in:
             if pr.conditioning is None:
                 open_.append(f"{pr.type}: conditioning not recorded")
+                missing.append("transplant conditioning")
                 continue
             if normalise(pr.conditioning) not in {normalise(c) for c in args.conditioning_in}:
                 continue
@@ -2601,7 +2610,7 @@ def eval_procedure(args: ProcedureArgs, ctx: Context) -> Evidence:
             Verdict.unknown,
             "; ".join(open_),
             threshold=want,
-            missing=("transplant conditioning",),
+            missing=tuple(dict.fromkeys(missing)),
         )
     seen = ", ".join(p.type for p in items if not dated_after(p.date, ctx.as_of)) or "none"
     seen += _later(
