@@ -311,3 +311,27 @@ def test_signal_removes_the_partial_output_and_says_so(tmp_path: Path, name: str
     assert proc.returncode == (143 if name == "SIGTERM" else 130), err.decode()[-2000:]
     assert b"no partial output was kept" in err and b"Traceback" not in err
     assert not out.exists() and not list(tmp_path.glob(".out.csv.*"))
+
+
+# ------------------------------------------------------------------------------------------
+# Issue 11: the summary people can act on, --fail-on-error, the format from the extension
+
+
+def test_summary_shows_the_waterfall_and_the_error_rows_by_kind(cli, tmp_path: Path) -> None:
+    bad = [{"id": "BAD-1", "sex": "F", "ecog": "x"}, {"id": "BAD-2", "sex": "F"}]
+    src = example_csv(tmp_path, bad)
+    n = len(list(PATIENTS.glob("*.yaml")))
+    run = cli(["screen", str(src), "--as-of", AS_OF, "-t", "NCT03730740", "-f", "jsonl"])
+    assert run.code == 0
+    err = run.stderr
+    assert "Attrition: NCT03730740 (largest cut first)" in err
+    lines = err.splitlines()
+    assert [line.split() for line in lines if line.startswith("  rows read")] == [
+        ["rows", "read", str(n + 2), "100.0%"]
+    ]
+    assert f"column 'sex': value not allowed: 2 rows (rows {n + 1}, {n + 2})" in err
+    assert f"column 'ecog': not a whole number: 1 row (row {n + 1})" in err
+    assert all(len(line) <= 80 for line in lines)
+    records = [json.loads(line) for line in run.stdout.splitlines()]
+    assert "error_kind" not in records[0]  # the kinds feed the summary, not the output
+

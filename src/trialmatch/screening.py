@@ -15,7 +15,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from trialmatch.batch import Summary, TrialTally, screen
+from trialmatch.batch import RECORD_COLUMNS, Summary, TrialTally, screen
 from trialmatch.criteria import LoadedTrial
 
 FORMATS = ("csv", "json", "jsonl")
@@ -84,7 +84,7 @@ def run_screen(
         if note:
             err.print(f"note: {note}", markup=False, highlight=False)
     show_progress = sys.stderr.isatty()
-    frames = screen(patients, trials, as_of, engine)
+    frames = screen(patients, trials, as_of, engine, kinds=True)
     with ExitStack() as stack:
         fh = stack.enter_context(atomic_file(out)) if out is not None else sys.stdout.buffer
         writer = _writer(fmt, fh, terminal=out is None and sys.stdout.isatty())
@@ -102,7 +102,7 @@ def run_screen(
             )
             task = progress.add_task("screen", total=None)
         for frame in frames:
-            writer.write(frame)
+            writer.write(frame.select(RECORD_COLUMNS))
             summary.add(frame)
             if progress is not None and task is not None:
                 progress.update(task, completed=summary.rows)
