@@ -30,7 +30,7 @@ def _rows(tmp_path: Path, body: bytes, block_bytes: int) -> tuple[list[tuple[int
     path = tmp_path / "p.csv"
     path.write_bytes(HEADER + body)
     rows: list[tuple[int, bytes]] = []
-    errors: list[tuple[int, str]] = []
+    errors: list[tuple[int, str, str]] = []
     for block in row_blocks(path, block_bytes):
         rows += list(zip(block.numbers, block.row_list(), strict=True))
         errors += block.errors
@@ -217,4 +217,4 @@ def test_row_size_limit_is_the_same_on_every_reading_path(tmp_path: Path, path: 
     got, errors = _rows(tmp_path, body, 8 << 20)
     assert [n for n, _ in got] == [1, 2, 4]
     assert len(got[1][1]) == MAX_ROW_BYTES
-    assert [n for n, _ in errors] == [3]
+    assert [(n, kind) for n, kind, _ in errors] == [(3, "row_too_long")]

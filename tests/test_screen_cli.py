@@ -319,3 +319,94 @@ def test_signal_removes_the_partial_output_and_says_so(tmp_path: Path, name: str
     assert proc.returncode == (143 if name == "SIGTERM" else 130), err.decode()[-2000:]
     assert b"no partial output was kept" in err and b"Traceback" not in err
     assert not out.exists() and not list(tmp_path.glob(".out.csv.*"))
+
+
+# ------------------------------------------------------------------------------------------
+# Issue 11: the summary people can act on, --fail-on-error, the format from the extension
+
+
+def test_summary_shows_the_waterfall_and_the_error_rows_by_kind(cli, tmp_path: Path) -> None:
+    bad = [{"id": "BAD-1", "sex": "F", "ecog": "x"}, {"id": "BAD-2", "sex": "F"}]
+    src = example_csv(tmp_path, bad)
+    n = len(list(PATIENTS.glob("*.yaml")))
+    run = cli(["screen", str(src), "--as-of", AS_OF, "-t", "NCT03730740", "-f", "jsonl"])
+    assert run.code == 0
+    err = run.stderr
+    assert "Attrition: NCT03730740 (largest cut first)" in err
+    lines = err.splitlines()
+    assert [line.split() for line in lines if line.startswith("  rows read")] == [
+        ["rows", "read", str(n + 2), "100.0%"]
+    ]
+    assert f"column 'sex': value not allowed: 2 rows (rows {n + 1}, {n + 2})" in err
+    assert f"column 'ecog': not a whole number: 1 row (row {n + 1})" in err
+    assert all(len(line) <= 80 for line in lines)
+    records = [json.loads(line) for line in run.stdout.splitlines()]
+    assert "error_kind" not in records[0]  # the kinds feed the summary, not the output
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_fail_on_error_exits_1_after_writing_every_record(
+    cli, tmp_path: Path, fmt: str
+) -> None:
+    src = example_csv(tmp_path, [{"id": "BAD-1", "sex": "F"}])
+    n = len(list(PATIENTS.glob("*.yaml"))) + 1
+    out = tmp_path / f"out.{fmt}"
+    run = cli(["screen", str(src), "--as-of", AS_OF, "--out", str(out), "--fail-on-error"])
+    assert run.code == 1
+    assert run.stderr.endswith("error: 1 row(s) could not be read (--fail-on-error)\n")
+    body = out.read_text().splitlines()
+    assert len(body) == n * TRIALS + (fmt == "csv")  # complete, and kept
+    assert "Attrition" in run.stdout  # the summary is printed as usual
+    without = cli(["screen", str(src), "--as-of", AS_OF, "--out", str(out)])
+    assert without.code == 0
+
+
+def test_fail_on_error_without_error_rows_exits_0(cli, tmp_path: Path) -> None:
+    src = example_csv(tmp_path)
+    run = cli(["screen", str(src), "--as-of", AS_OF, "-o", str(tmp_path / "o.csv"),
+               "--fail-on-error"])  # fmt: skip
+    assert run.code == 0, run.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "fmt"),
+    [("r.csv", "csv"), ("r.json", "json"), ("r.jsonl", "jsonl"), ("R.JSONL", "jsonl"),
+     ("r.ndjson", "jsonl"), ("r.txt --format json", "json"), ("r.json --format csv", "csv")],
+)  # fmt: skip
+def test_out_extension_gives_the_format_unless_format_says_otherwise(
+    cli, tmp_path: Path, name: str, fmt: str
+) -> None:
+    src = example_csv(tmp_path)
+    file, *extra = name.split()
+    out = tmp_path / file
+    run = cli(["screen", str(src), "--as-of", AS_OF, "--out", str(out), *extra])
+    assert run.code == 0, run.stderr
+    text = out.read_text()
+    if fmt == "json":
+        assert isinstance(json.loads(text), list)
+    elif fmt == "jsonl":
+        assert all(isinstance(json.loads(line), dict) for line in text.splitlines())
+    else:
+        assert text.startswith("row,patient_id,trial_id,verdict")
+
+
+@pytest.mark.parametrize("name", ["results.txt", "results.csv.gz", "r.xlsx"])
+def test_unknown_out_extension_is_exit_2_before_any_work(cli, tmp_path: Path, name: str) -> None:
+    src = example_csv(tmp_path)
+    out = tmp_path / name
+    run = cli(["screen", str(src), "--as-of", AS_OF, "--out", str(out)])
+    assert (run.code, run.stdout) == (2, "")
+    suffix = Path(name).suffix
+    assert run.stderr == (
+        f"error: --out {out}: cannot tell the format from the extension {suffix!r}; name the "
+        "file .csv, .json, .jsonl or .ndjson, or give --format csv|json|jsonl\n"
+    )
+    assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["patients.csv"]
+
+
+def test_out_without_an_extension_is_csv(cli, tmp_path: Path) -> None:
+    src = example_csv(tmp_path)
+    out = tmp_path / "results"
+    run = cli(["screen", str(src), "--as-of", AS_OF, "--out", str(out)])
+    assert run.code == 0, run.stderr
+    assert out.read_text().startswith("row,patient_id")

@@ -20,7 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from trialmatch.criteria import LoadedTrial
-from trialmatch.csvlayout import Header, LayoutError, RowError, parse_header, row_to_patient
+from trialmatch.csvlayout import (
+    Header,
+    LayoutError,
+    RowError,
+    parse_header,
+    row_to_patient,
+)
 from trialmatch.engine import evaluate_trial
 from trialmatch.errors import InputError
 from trialmatch.patient import Patient
@@ -38,6 +44,40 @@ RECORD_COLUMNS = (
     "error",
 )
 ENGINES = ("columnar", "reference")
+# Record frames can also carry ``error_kind`` (the error row's problems as ``kind@column`` keys
+# joined with ';'), for the summary (``screen(..., kinds=True)``); it is not written out.
+FRAME_COLUMNS = (*RECORD_COLUMNS, "error_kind")
+
+# Rows the row parser rejects (the splitter's and the layout's kinds are in csvrows/csvlayout).
+ROW_KINDS = {
+    "csv_error": "not readable as CSV",
+    "too_many_cells": "more cells than the header",
+    "unknown_kind": "could not be read",  # frames screened without kinds
+}
+
+
+def error_kinds() -> dict[str, str]:
+    """Every error kind key and its label: the splitter's, the row parser's, the layout's.
+
+    >>> error_kinds()["unterminated_quote"], error_kinds()["not_allowed"]
+    ('unterminated quote', 'value not allowed')
+    """
+    from trialmatch.csvlayout import KINDS as LAYOUT_KINDS
+    from trialmatch.csvrows import KINDS as SPLITTER_KINDS
+
+    return {**SPLITTER_KINDS, **ROW_KINDS, **LAYOUT_KINDS}
+
+
+def kind_keys(error: RowError) -> str:
+    """The ``error_kind`` of an error row: one ``kind`` or ``kind@column`` per problem.
+
+    >>> from trialmatch.csvlayout import RowProblem
+    >>> kind_keys(RowError(3, "sex", "'F' is not allowed", "not_allowed",
+    ...                    (RowProblem(None, "csv_error", "..."),)))
+    'not_allowed@sex;csv_error'
+    """
+    keys = (p.kind + (f"@{p.column}" if p.column else "") for p in error.problems)
+    return ";".join(dict.fromkeys(keys))
 
 
 @dataclass(frozen=True)
@@ -52,29 +92,92 @@ class Record:
     unknown: tuple[str, ...]
     needs_review: tuple[str, ...]
     error: str | None = None
+    error_kind: str | None = None
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of an attrition waterfall: a criterion, how many rows it rules out that no
+    earlier step did, how many rows remain after it, and how many of those it left unknown."""
+
+    criterion_id: str
+    kind: str  # inclusion | exclusion
+    ruled_out: int
+    remain: int
+    unknown: int
 
 
 @dataclass
 class TrialTally:
-    """Running counts for one trial: verdicts and, per criterion, exclusions and unknowns."""
+    """Running counts for one trial: verdicts and, per criterion, rows ruled out ("excluded":
+    an inclusion not met or an exclusion met) and left unknown; and, for the waterfall, the
+    readable rows by the set of criteria ruling them out (``paths``: ids joined with ';', ``""``
+    for none) with, per such set, the rows leaving each criterion unknown (``path_unknown``).
+    Sets recur across rows, so this grows with the distinct sets, not with the rows."""
 
     verdicts: dict[str, int] = field(
         default_factory=lambda: {"eligible": 0, "possibly_eligible": 0, "ineligible": 0, "error": 0}
     )
     excluded: dict[str, int] = field(default_factory=dict)
     unknown: dict[str, int] = field(default_factory=dict)
+    paths: dict[str, int] = field(default_factory=dict)
+    path_unknown: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def waterfall(self, criteria: Sequence[tuple[str, str]]) -> list[Step]:
+        """The readable rows ruled out criterion after criterion, largest cut first.
+
+        ``criteria`` are (kind, id) in protocol order. Each step takes the criterion that
+        rules out the most rows still remaining (ties: protocol order); criteria that rule out
+        no remaining row follow in protocol order. Whatever the order, the rows remaining after
+        the last step are the eligible and possibly eligible ones.
+
+        >>> t = TrialTally(paths={"a": 2, "a;b": 1, "b": 3, "": 4}, path_unknown={"": {"a": 1}})
+        >>> [(s.criterion_id, s.ruled_out, s.remain, s.unknown)
+        ...  for s in t.waterfall([("inclusion", "a"), ("exclusion", "b"), ("inclusion", "c")])]
+        [('b', 4, 6, 0), ('a', 2, 4, 1), ('c', 0, 4, 0)]
+        """
+        alive = {frozenset(filter(None, key.split(";"))): n for key, n in self.paths.items()}
+        unknown = {
+            frozenset(filter(None, key.split(";"))): counts
+            for key, counts in self.path_unknown.items()
+        }
+        remain = sum(alive.values())
+        left = list(criteria)
+        steps: list[Step] = []
+        while left:
+            cuts = [sum(n for ids, n in alive.items() if cid in ids) for _, cid in left]
+            best = max(range(len(left)), key=lambda k: (cuts[k], -k))
+            kind, cid = left.pop(best)
+            alive = {ids: n for ids, n in alive.items() if cid not in ids}
+            remain -= cuts[best]
+            unsure = sum(unknown.get(ids, {}).get(cid, 0) for ids in alive)
+            steps.append(Step(cid, kind, cuts[best], remain, unsure))
+        return steps
+
+
+@dataclass
+class ErrorKind:
+    """Error rows of one kind (a problem kind, with its column when it has one)."""
+
+    rows: int = 0
+    first: list[int] = field(default_factory=list)  # the first row numbers, ascending
+
+    FIRST = 5  # how many row numbers are kept
 
 
 @dataclass
 class Summary:
-    """Per-trial tallies over a whole run."""
+    """Per-trial tallies over a whole run, and the error rows by kind (a row with several
+    problems counts once under each of its kinds)."""
 
     trials: dict[str, TrialTally]
     rows: int = 0
     error_rows: int = 0
+    errors: dict[str, ErrorKind] = field(default_factory=dict)  # by ``kind@column`` key
 
     def add(self, frame: Any) -> None:
-        """Count a frame of records."""
+        """Count a frame of records (:data:`FRAME_COLUMNS`; without ``error_kind``, error rows
+        count under the kind ``unknown_kind``)."""
         import polars as pl
 
         for trial, verdict, n in frame.group_by("trial_id", "verdict").len().iter_rows():
@@ -86,10 +189,32 @@ class Summary:
                 tally = getattr(self.trials[trial], target)
                 for cid in ids.split(";"):
                     tally[cid] = tally.get(cid, 0) + n
+        readable = frame.filter(pl.col("verdict") != "error")
+        for trial, ids, n in readable.group_by("trial_id", "failed").len().iter_rows():
+            paths = self.trials[trial].paths
+            paths[ids] = paths.get(ids, 0) + n
+        unsure = readable.filter(pl.col("unknown") != "")
+        for trial, ids, unknown, n in (
+            unsure.group_by("trial_id", "failed", "unknown").len().iter_rows()
+        ):
+            per = self.trials[trial].path_unknown.setdefault(ids, {})
+            for cid in unknown.split(";"):
+                per[cid] = per.get(cid, 0) + n
         rows = frame.select(pl.col("row").n_unique()).item()
-        errors = frame.filter(pl.col("verdict") == "error").select(pl.col("row").n_unique())
+        bad = (
+            frame.filter(pl.col("verdict") == "error")
+            .unique("row")
+            .sort("row")
+            .select("row", "error_kind" if "error_kind" in frame.columns else pl.lit(None))
+        )
         self.rows += rows
-        self.error_rows += errors.item()
+        self.error_rows += bad.height
+        for row, keys in bad.iter_rows():
+            for key in (keys or "unknown_kind").split(";"):
+                kind = self.errors.setdefault(key, ErrorKind())
+                kind.rows += 1
+                if len(kind.first) < ErrorKind.FIRST or row < kind.first[-1]:
+                    kind.first = sorted([*kind.first, row])[: ErrorKind.FIRST]
 
 
 def read_header(path: Path, vocab: Vocabulary) -> Header:
@@ -109,7 +234,8 @@ def read_header(path: Path, vocab: Vocabulary) -> Header:
         raise InputError.single(str(path), f"header: {exc}", 1) from None
 
 
-def parse_row(header: Header, number: int, row: bytes) -> dict[str, str] | str:
+def parse_row(header: Header, number: int, row: bytes) -> dict[str, str] | RowError:
+    """One row of the shared splitter as cells by column, or why it cannot be read."""
     # Rows are at most MAX_ROW_BYTES (the splitter's limit); a long cell is then the layout's
     # error, with its column, in both engines (not the csv module's own 128 KiB limit).
     from trialmatch.csvrows import MAX_ROW_BYTES
@@ -119,7 +245,7 @@ def parse_row(header: Header, number: int, row: bytes) -> dict[str, str] | str:
     return _parse_row(header, number, row)
 
 
-def _parse_row(header: Header, number: int, row: bytes) -> dict[str, str] | str:
+def _parse_row(header: Header, number: int, row: bytes) -> dict[str, str] | RowError:
     """One row of the shared splitter as cells by column, or the reason it cannot be read.
     Short rows are padded with empty cells; a row with more cells than the header is an error.
     """
@@ -127,11 +253,51 @@ def _parse_row(header: Header, number: int, row: bytes) -> dict[str, str] | str:
     try:
         cells = next(csv.reader(io.StringIO(row.decode("utf-8"), newline="")), [])
     except csv.Error as exc:
-        return f"row {number}: cannot read the row as CSV: {exc}"
+        return RowError(number, None, f"cannot read the row as CSV: {exc}", "csv_error")
     if len(cells) > width:
-        return f"row {number}: {len(cells)} cells, but the header has {width}"
+        message = f"{len(cells)} cells, but the header has {width}"
+        return RowError(number, None, message, "too_many_cells")
     cells = cells + [""] * (width - len(cells))
     return dict(zip(header.columns, cells, strict=True))
+
+
+def read_row(
+    path: Path,
+    number: int,
+    as_of: dt.date | None = None,
+    vocab: Vocabulary | None = None,
+) -> Patient | RowError:
+    """Data row ``number`` (1-based, the header is row 0; blank lines are not rows, as in
+    ``screen``) of a patients CSV as a :class:`Patient`, or the :class:`RowError` its
+    ``screen`` record reports (every problem of the row). With ``as_of``, values impossible on
+    that date are errors, as in ``screen``. A bad header, a number below 1 or past the last
+    row is an :class:`InputError`. Reads up to the row, a block at a time.
+
+    >>> # read_row(Path("patients.csv"), 12, date(2026, 11, 21))  -> Patient(id='P-12', ...)
+    """
+    from trialmatch.csvrows import blocks
+
+    if number < 1:
+        raise InputError.single(str(path), f"row {number}: data rows are numbered from 1")
+    header = read_header(path, vocab or Vocabulary.default())
+    last = 0
+    for block in blocks(path):
+        for n, kind, message in block.errors:
+            if n == number:
+                return RowError(n, None, message, kind)
+            last = max(last, n)
+        if block.numbers and block.numbers[-1] < number:
+            last = max(last, block.numbers[-1])
+            continue
+        for n, raw in zip(block.numbers, block.row_list(), strict=True):
+            if n == number:
+                row = parse_row(header, n, raw)
+                if isinstance(row, RowError):
+                    return row
+                return row_to_patient(header, row, n, as_of)
+        last = max([last, *block.numbers])
+    rows = f"{last:,} data row" + ("" if last == 1 else "s")
+    raise InputError.single(str(path), f"row {number:,} is past the end: the file has {rows}")
 
 
 def _raw_id(row: dict[str, str]) -> str:
@@ -147,9 +313,7 @@ def _reference_records(
     vocab: Vocabulary,
 ) -> list[Record]:
     if isinstance(patient, RowError):
-        return [
-            Record(row, patient_id, t.trial.id, "error", (), (), (), str(patient)) for t in trials
-        ]
+        return _error_records(trials, patient, patient_id)
     out = []
     for t in trials:
         result = evaluate_trial(t, patient, as_of, vocab)
@@ -174,8 +338,10 @@ def screen_reference(
     vocab: Vocabulary | None = None,
     batch_size: int = 10_000,
     block_bytes: int = 20 << 20,
+    kinds: bool = False,
 ) -> Iterator[Any]:
-    """Screen with the reference engine, one row at a time; yields record frames."""
+    """Screen with the reference engine, one row at a time; yields record frames
+    (:data:`RECORD_COLUMNS`, with ``kinds`` :data:`FRAME_COLUMNS`)."""
     from trialmatch.csvrows import blocks
 
     vocab = vocab or Vocabulary.default()
@@ -183,13 +349,13 @@ def screen_reference(
     batch: list[Record] = []
     for block in blocks(path, block_bytes):
         numbered: list[tuple[int, list[Record]]] = [
-            (number, _error_records(trials, number, f"row {number}: {message}"))
-            for number, message in block.errors
+            (number, _error_records(trials, RowError(number, None, message, kind)))
+            for number, kind, message in block.errors
         ]
         for number, raw in zip(block.numbers, block.row_list(), strict=True):
             row = parse_row(header, number, raw)
-            if isinstance(row, str):
-                numbered.append((number, _error_records(trials, number, row)))
+            if isinstance(row, RowError):
+                numbered.append((number, _error_records(trials, row)))
                 continue
             patient = row_to_patient(header, row, number, as_of)
             numbered.append(
@@ -198,14 +364,25 @@ def screen_reference(
         for _, records in sorted(numbered, key=lambda x: x[0]):
             batch += records
         if len(batch) >= batch_size * max(1, len(trials)):
-            yield records_frame(batch)
+            yield _columns(records_frame(batch), kinds)
             batch = []
     if batch:
-        yield records_frame(batch)
+        yield _columns(records_frame(batch), kinds)
 
 
-def _error_records(trials: Sequence[LoadedTrial], number: int, message: str) -> list[Record]:
-    return [Record(number, "", t.trial.id, "error", (), (), (), message) for t in trials]
+def _columns(frame: Any, kinds: bool) -> Any:
+    """The frame with the error kinds (``kinds``) or only the output columns."""
+    return frame if kinds else frame.drop("error_kind")
+
+
+def _error_records(
+    trials: Sequence[LoadedTrial], error: RowError, patient_id: str = ""
+) -> list[Record]:
+    message, kinds = str(error), kind_keys(error)
+    return [
+        Record(error.row, patient_id, t.trial.id, "error", (), (), (), message, kinds)
+        for t in trials
+    ]
 
 
 def screen_columnar(
@@ -215,8 +392,10 @@ def screen_columnar(
     vocab: Vocabulary | None = None,
     batch_size: int = 50_000,
     block_bytes: int = 20 << 20,
+    kinds: bool = False,
 ) -> Iterator[Any]:
-    """Screen with the columnar engine, a block of rows at a time; yields record frames.
+    """Screen with the columnar engine, a block of rows at a time; yields record frames
+    (:data:`RECORD_COLUMNS`, with ``kinds`` :data:`FRAME_COLUMNS`).
 
     Rows come from the shared splitter (:mod:`trialmatch.csvrows`) in blocks of about
     ``block_bytes``; rows it rejects are error records. A block Polars cannot parse as a
@@ -232,7 +411,7 @@ def screen_columnar(
     header = read_header(path, vocab)
     run = _Columnar.build(trials, header, vocab, as_of)
     for block in blocks(path, block_bytes):
-        errors = [(n, f"row {n}: {m}") for n, m in block.errors]
+        errors = [RowError(n, None, m, kind) for n, kind, m in block.errors]
         numbers = block.numbers
         raw: Any = None
         if len(block):
@@ -250,13 +429,14 @@ def screen_columnar(
             frames.append(_columnar_batch([raw], list(numbers), run))
             del raw
         if errors:
-            frames.append(
-                records_frame([r for n, m in errors for r in _error_records(trials, n, m)])
-            )
+            frames.append(records_frame([r for e in errors for r in _error_records(trials, e)]))
         if frames:
             order = {t.trial.id: k for k, t in enumerate(trials)}
-            yield pl.concat(frames).sort(
-                "row", pl.col("trial_id").replace_strict(order, return_dtype=pl.Int32)
+            yield _columns(
+                pl.concat(frames).sort(
+                    "row", pl.col("trial_id").replace_strict(order, return_dtype=pl.Int32)
+                ),
+                kinds,
             )
 
 
@@ -280,18 +460,18 @@ def _read_block(data: bytes, width: int) -> Any:
 
 def _python_block(
     header: Header, rows: list[bytes], numbers: list[int]
-) -> tuple[Any, list[int], list[tuple[int, str]]]:
+) -> tuple[Any, list[int], list[RowError]]:
     """Rows read one by one with Python's csv module: (all-string frame, their numbers, error
     rows)."""
     import polars as pl
 
     good: list[dict[str, str]] = []
     kept: list[int] = []
-    errors: list[tuple[int, str]] = []
+    errors: list[RowError] = []
     for number, raw in zip(numbers, rows, strict=True):
         row = parse_row(header, number, raw)
-        if isinstance(row, str):
-            errors.append((number, row))
+        if isinstance(row, RowError):
+            errors.append(row)
         else:
             good.append(row)
             kept.append(number)
@@ -303,7 +483,11 @@ def _python_block(
 
 
 def records_frame(records: Sequence[Record]) -> Any:
-    """Records as a DataFrame with :data:`RECORD_COLUMNS` (lists joined with ';')."""
+    """Records as a DataFrame with :data:`FRAME_COLUMNS` (lists joined with ';').
+
+    >>> records_frame([Record(1, "P1", "T1", "ineligible", ("a", "b"), (), 0)])["failed"][0]
+    'a;b'
+    """
     import polars as pl
 
     return pl.DataFrame(
@@ -316,6 +500,7 @@ def records_frame(records: Sequence[Record]) -> Any:
             "unknown": [";".join(r.unknown) for r in records],
             "needs_review": [";".join(r.needs_review) for r in records],
             "error": [r.error for r in records],
+            "error_kind": [r.error_kind for r in records],
         },
         schema=RECORD_SCHEMA(),
     )
@@ -334,6 +519,7 @@ def RECORD_SCHEMA() -> dict[str, Any]:
         "unknown": pl.Utf8,
         "needs_review": pl.Utf8,
         "error": pl.Utf8,
+        "error_kind": pl.Utf8,
     }
 
 
@@ -463,6 +649,7 @@ def _record_exprs(t: LoadedTrial, order: int) -> list[Any]:
             else empty
         ).alias("needs_review"),
         pl.lit(None, dtype=pl.Utf8).alias("error"),
+        pl.lit(None, dtype=pl.Utf8).alias("error_kind"),
         pl.lit(order, dtype=pl.Int32).alias("_t"),
     ]
 
@@ -493,9 +680,11 @@ def screen(
     engine: str = "columnar",
     vocab: Vocabulary | None = None,
     batch_size: int | None = None,
+    kinds: bool = False,
 ) -> Iterator[Any]:
-    """Screen a CSV with the chosen engine; yields record frames (:data:`RECORD_COLUMNS`) in
-    row order, trials in catalogue order within a row. A header too wide for the columnar
+    """Screen a CSV with the chosen engine; yields record frames (:data:`RECORD_COLUMNS`;
+    with ``kinds``, :data:`FRAME_COLUMNS`: also each error row's kinds, for :class:`Summary`)
+    in row order, trials in catalogue order within a row. A header too wide for the columnar
     engine (:func:`columnar_misfit`) is screened by the reference engine.
 
     >>> # for records in screen(Path("patients.csv"), load_catalogue(), date(2026, 11, 21)): ...
@@ -505,8 +694,8 @@ def screen(
     if engine == "columnar" and columnar_misfit(read_header(path, vocab or Vocabulary.default())):
         engine = "reference"
     if engine == "reference":
-        return screen_reference(path, trials, as_of, vocab, batch_size or 10_000)
-    return screen_columnar(path, trials, as_of, vocab, batch_size or 50_000)
+        return screen_reference(path, trials, as_of, vocab, batch_size or 10_000, kinds=kinds)
+    return screen_columnar(path, trials, as_of, vocab, batch_size or 50_000, kinds=kinds)
 
 
 # ------------------------------------------------------------------------------------------

@@ -449,7 +449,12 @@ def screen(
             "--out", "-o", help="Output file (written atomically); default: standard output."
         ),
     ] = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="csv, json or jsonl.")] = "csv",
+    fmt: Annotated[
+        str | None,
+        typer.Option(
+            "--format", "-f", help="csv, json or jsonl (default: from the --out extension, or csv)."
+        ),
+    ] = None,
     criteria: CriteriaDir = None,
     engine: Annotated[
         str,
@@ -457,16 +462,23 @@ def screen(
             "--engine", help="columnar (fast, default) or reference (row by row, for verification)."
         ),
     ] = "columnar",
+    fail_on_error: Annotated[
+        bool,
+        typer.Option(
+            "--fail-on-error", help="Exit 1 if any row could not be read (after writing)."
+        ),
+    ] = False,
 ) -> None:
     """Screen every patient row of a CSV against the trials; one record per patient and trial.
+
+    Exit codes: 0 done (rows in error are records); 1 with --fail-on-error, some row could not
+    be read (the output is complete); 2 bad options or input, nothing written.
 
     Example: trialmatch screen patients.csv --as-of 2026-11-21 --out results.csv
     """
     from trialmatch.batch import ENGINES
-    from trialmatch.screening import FORMATS, run_screen
+    from trialmatch.screening import output_format, run_screen
 
-    if fmt not in FORMATS:
-        raise _fail(f"--format {fmt!r} is not allowed (allowed: {', '.join(FORMATS)})")
     if engine not in ENGINES:
         raise _fail(f"--engine {engine!r} is not allowed (allowed: {', '.join(ENGINES)})")
     day = _as_of(as_of)
@@ -474,8 +486,17 @@ def screen(
         from trialmatch.output import check_output
 
         check_output(out, [patients])  # before any work
+    try:
+        chosen = output_format(out, fmt)  # --format, else the --out extension
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
     trials = _select(criteria, trial, condition)
-    run_screen(patients, trials, day, out, fmt, engine)
+    summary = run_screen(patients, trials, day, out, chosen, engine)
+    if fail_on_error and summary.error_rows:
+        typer.echo(
+            f"error: {summary.error_rows:,} row(s) could not be read (--fail-on-error)", err=True
+        )
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -24,7 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
@@ -341,13 +341,35 @@ def template_columns(lab_ids: Sequence[str], groups: Sequence[str] | None = None
 # Cell parsing (shared rules)
 
 
-class CellError(ValueError):
-    """A cell that cannot be read: carries the column name."""
+# Stable keys for why a row cannot be read (reports group error rows by them and by column),
+# with a short label each. The splitter's own kinds are in :data:`trialmatch.csvrows.KINDS`.
+KINDS = {
+    "cell_too_long": "cell longer than 10,000 characters",
+    "empty_list_item": "empty item in a ';' list",
+    "not_a_date": "not a date (YYYY-MM-DD)",
+    "invalid_date": "not a valid date",
+    "not_true_false": "not true/false",
+    "not_whole_number": "not a whole number",
+    "not_a_number": "not a number",
+    "not_allowed": "value not allowed",
+    "lab_value_missing": "lab details without the value",
+    "lab_unit_missing": "lab value without its unit",
+    "bad_list_marker": "list marker not 'none'/'partial'",
+    "marker_partial": "'partial' on a list that cannot be partial",
+    "none_with_items": "list marked 'none' with items",
+    "invalid_value": "breaks a rule of the patient model",
+    "impossible_on_date": "impossible on the screening date",
+}
 
-    def __init__(self, column: str, message: str) -> None:
+
+class CellError(ValueError):
+    """A cell that cannot be read: carries the column name and a key of :data:`KINDS`."""
+
+    def __init__(self, column: str, message: str, kind: str = "invalid_value") -> None:
         super().__init__(f"column {column!r}: {message}")
         self.column = column
         self.message = message
+        self.kind = kind
 
 
 def parse_cell(column: str, col: Col, text: str) -> Any:
@@ -359,8 +381,9 @@ def parse_cell(column: str, col: Col, text: str) -> Any:
     """
     if len(text) > MAX_CELL_CHARS:
         raise CellError(
-            column, f"the cell is {len(text):,} characters; a cell may hold at most "
-            f"{MAX_CELL_CHARS:,}"
+            column,
+            f"the cell is {len(text):,} characters; a cell may hold at most {MAX_CELL_CHARS:,}",
+            "cell_too_long",
         )
     kind = col.kind
     if kind == "str":
@@ -369,35 +392,43 @@ def parse_cell(column: str, col: Col, text: str) -> Any:
         items = [x.strip() for x in text.split(LIST_SEP)]
         if any(not x for x in items):
             raise CellError(
-                column, f"empty item in list {excerpt(text)} (items are separated by ';')"
+                column,
+                f"empty item in list {excerpt(text)} (items are separated by ';')",
+                "empty_list_item",
             )
         return items
     if kind == "date":
         if not _DATE.match(text):
-            raise CellError(column, f"{excerpt(text)} is not a date (YYYY-MM-DD)")
+            raise CellError(column, f"{excerpt(text)} is not a date (YYYY-MM-DD)", "not_a_date")
         try:
             return dt.date.fromisoformat(text)
         except ValueError:
-            raise CellError(column, f"{excerpt(text)} is not a valid date") from None
+            raise CellError(
+                column, f"{excerpt(text)} is not a valid date", "invalid_date"
+            ) from None
     if kind == "bool":
         low = text.lower()
         if low in TRUE_WORDS:
             return True
         if low in FALSE_WORDS:
             return False
-        raise CellError(column, f"{excerpt(text)} is not true/false (also yes/no)")
+        raise CellError(
+            column, f"{excerpt(text)} is not true/false (also yes/no)", "not_true_false"
+        )
     if kind == "int":
         if not _INT.match(text):
-            raise CellError(column, f"{excerpt(text)} is not a whole number")
+            raise CellError(column, f"{excerpt(text)} is not a whole number", "not_whole_number")
         return int(text)
     if kind == "float":
         if not _FLOAT.match(text):
-            raise CellError(column, f"{excerpt(text)} is not a number")
+            raise CellError(column, f"{excerpt(text)} is not a number", "not_a_number")
         return float(text)
     if kind == "enum":
         if text not in col.choices:
             allowed = ", ".join(col.choices)
-            raise CellError(column, f"{excerpt(text)} is not allowed (allowed: {allowed})")
+            raise CellError(
+                column, f"{excerpt(text)} is not allowed (allowed: {allowed})", "not_allowed"
+            )
         return text
     raise AssertionError(kind)
 
@@ -407,16 +438,50 @@ def parse_cell(column: str, col: Col, text: str) -> Any:
 
 
 @dataclass(frozen=True)
+class RowProblem:
+    """One reason a row cannot be read: the column (None for the whole row), a key of
+    :data:`KINDS` (or :data:`trialmatch.csvrows.KINDS`) and the message."""
+
+    column: str | None
+    kind: str
+    message: str
+
+    def __str__(self) -> str:
+        return (f"column {self.column!r}: " if self.column else "") + self.message
+
+
+@dataclass(frozen=True)
 class RowError:
-    """Why a row could not be read: 1-based data row number (header is row 0), column, message."""
+    """Why a row could not be read: 1-based data row number (header is row 0), then the first
+    problem's column, message and kind; ``more`` holds the row's other problems (every bad
+    cell is reported, not only the first).
+
+    >>> e = RowError(4, "sex", "'F' is not allowed", "not_allowed",
+    ...              (RowProblem("ecog", "not_whole_number", "'x' is not a whole number"),))
+    >>> str(e)
+    "row 4, column 'sex': 'F' is not allowed; column 'ecog': 'x' is not a whole number"
+    """
 
     row: int
     column: str | None
     message: str
+    kind: str = "invalid_value"
+    more: tuple[RowProblem, ...] = field(default=(), repr=False)
+
+    @property
+    def problems(self) -> tuple[RowProblem, ...]:
+        """Every problem of the row, the first one first."""
+        return (RowProblem(self.column, self.kind, self.message), *self.more)
 
     def __str__(self) -> str:
         where = f"row {self.row}" + (f", column {self.column!r}" if self.column else "")
-        return f"{where}: {self.message}"
+        return "; ".join([f"{where}: {self.message}", *map(str, self.more)])
+
+    @classmethod
+    def of(cls, row: int, problems: Sequence[RowProblem]) -> RowError:
+        """A row error from its problems (at least one)."""
+        first, *more = problems
+        return cls(row, first.column, first.message, first.kind, tuple(more))
 
 
 def _set(target: dict[str, Any], dotted: str, value: Any) -> None:
@@ -432,34 +497,74 @@ Where = dict[tuple[Any, ...], str]
 def row_to_dict(header: Header, row: Mapping[str, str]) -> tuple[dict[str, Any], Where]:
     """A patient dict from a CSV row, and a map from model locations back to columns.
 
-    Raises :class:`CellError` for a cell that cannot be parsed or a list marker that
-    contradicts its slots.
+    Raises :class:`CellError` (the first one) for a cell that cannot be parsed or a list
+    marker that contradicts its slots; :func:`row_cells` gives all of them.
+    """
+    data, where, problems = row_cells(header, row)
+    if problems:
+        raise problems[0]
+    return data, where
+
+
+def row_cells(
+    header: Header, row: Mapping[str, str]
+) -> tuple[dict[str, Any], Where, list[CellError]]:
+    """Like :func:`row_to_dict`, but every cell is read: returns the dict (without the bad
+    cells), the location map and every :class:`CellError`, in column order.
+
+    >>> h = parse_header(["id", "sex", "ecog"], [])
+    >>> [e.column for e in row_cells(h, {"id": "P1", "sex": "F", "ecog": "x"})[2]]
+    ['sex', 'ecog']
     """
     data: dict[str, Any] = {}
     where: Where = {}
+    problems: list[CellError] = []
+
+    def read(column: str, col: Col, text: str) -> Any:
+        try:
+            return parse_cell(column, col, text)
+        except CellError as exc:
+            problems.append(exc)
+            return _BAD
+
     for name, col in header.scalars.items():
         text = (row.get(name) or "").strip()
-        if text:
-            _set(data, col.field, parse_cell(name, col, text))
+        if text and (value := read(name, col, text)) is not _BAD:
+            _set(data, col.field, value)
             where[tuple(col.field.split("."))] = name
             where.setdefault((col.field.split(".")[0],), name)
     labs: list[dict[str, Any]] = []
     for lab_id, cols in header.labs.items():
         values: dict[str, Any] = {}
+        bad = False
         for part, column in cols.items():
             text = (row.get(column) or "").strip()
             if text:
                 spec = next(
                     c for c in LAB_COLS if c.field == ("value" if part == "value" else part)
                 )
-                values[part] = parse_cell(column, spec, text)
-        if values:
+                value = read(column, spec, text)
+                if value is _BAD:
+                    bad = True
+                else:
+                    values[part] = value
+        if values and not bad:
             if "value" not in values:
-                raise CellError(cols["value"], "lab details given without the value")
-            if "unit" not in values:
-                raise CellError(
-                    cols.get("unit", f"lab_{lab_id}_unit"), "lab value given without its unit"
+                problems.append(
+                    CellError(
+                        cols["value"], "lab details given without the value", "lab_value_missing"
+                    )
                 )
+                continue
+            if "unit" not in values:
+                problems.append(
+                    CellError(
+                        cols.get("unit", f"lab_{lab_id}_unit"),
+                        "lab value given without its unit",
+                        "lab_unit_missing",
+                    )
+                )
+                continue
             where[("labs", len(labs))] = cols["value"]
             for part, column in cols.items():
                 where[("labs", len(labs), part)] = column
@@ -469,14 +574,23 @@ def row_to_dict(header: Header, row: Mapping[str, str]) -> tuple[dict[str, Any],
     for group in GROUPS:
         marker = (row.get(group.marker) or "").strip() if group.marker in header.markers else ""
         if marker and marker.lower() not in MARKERS:
-            raise CellError(
-                group.marker,
-                f"{excerpt(marker)}: the marker column takes 'none', 'partial' or nothing",
+            problems.append(
+                CellError(
+                    group.marker,
+                    f"{excerpt(marker)}: the marker column takes 'none', 'partial' or nothing",
+                    "bad_list_marker",
+                )
             )
+            marker = ""
         if group.marker in ("diagnoses", "attestations") and marker.lower() == PARTIAL_MARKER:
-            raise CellError(
-                group.marker, f"the {group.marker} take 'none' or nothing, not 'partial'"
+            problems.append(
+                CellError(
+                    group.marker,
+                    f"the {group.marker} take 'none' or nothing, not 'partial'",
+                    "marker_partial",
+                )
             )
+            marker = ""
         items: list[dict[str, Any]] = []
         for k in sorted(header.slots.get(group.marker, {})):
             cols = header.slots[group.marker][k]
@@ -484,8 +598,8 @@ def row_to_dict(header: Header, row: Mapping[str, str]) -> tuple[dict[str, Any],
             for col in group.cols:
                 slot_col = cols.get(col.suffix)
                 text = (row.get(slot_col) or "").strip() if slot_col else ""
-                if slot_col and text:
-                    _set(item, col.field, parse_cell(slot_col, col, text))
+                if slot_col and text and (value := read(slot_col, col, text)) is not _BAD:
+                    _set(item, col.field, value)
             if not item:
                 continue
             index = len(items)
@@ -498,11 +612,16 @@ def row_to_dict(header: Header, row: Mapping[str, str]) -> tuple[dict[str, Any],
             data[group.marker] = {"complete": False, "items": items}
         elif marker:
             if items:
-                raise CellError(group.marker, "says 'none' but items are given")
+                problems.append(
+                    CellError(group.marker, "says 'none' but items are given", "none_with_items")
+                )
             data[group.marker] = []
         elif items:
             data[group.marker] = items
-    return data, where
+    return data, where, problems
+
+
+_BAD = object()  # a cell that could not be read (its CellError is collected)
 
 
 def _group_item(marker: str, item: dict[str, Any]) -> dict[str, Any]:
@@ -521,43 +640,53 @@ def _group_item(marker: str, item: dict[str, Any]) -> dict[str, Any]:
 def row_to_patient(
     header: Header, row: Mapping[str, str], row_number: int, as_of: dt.date | None = None
 ) -> Patient | RowError:
-    """The patient in a CSV row, or the first reason it cannot be read (with ``as_of``, a value
-    impossible on that screening date is a reason too).
+    """The patient in a CSV row, or every reason it cannot be read (with ``as_of``, a value
+    impossible on that screening date is a reason too). Every bad cell is reported; the rules
+    of the patient model (an end before a start, ECOG 0-5, ...) are checked once every cell
+    reads, and the screening date once the model accepts the row.
 
     >>> h = parse_header(["id", "sex"], [])
-    >>> row_to_patient(h, {"id": "P1", "sex": "F"}, 1)
-    RowError(row=1, column='sex', message="'F' is not allowed (allowed: female, male, other)")
+    >>> str(row_to_patient(h, {"id": "P1", "sex": "F"}, 1))
+    "row 1, column 'sex': 'F' is not allowed (allowed: female, male, other)"
     """
-    try:
-        data, where = row_to_dict(header, row)
-    except CellError as exc:
-        return RowError(row_number, exc.column, exc.message)
+    data, where, bad = row_cells(header, row)
+    if bad:
+        return RowError.of(row_number, [RowProblem(e.column, e.kind, e.message) for e in bad])
     try:
         patient = Patient.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = tuple(err["loc"])
-        if len(loc) > 1 and loc[0] in LISTINGS and loc[1] == "items":
-            loc = (loc[0], *loc[2:])  # slots are numbered by the CSV, not the model
-        err = {**err, "loc": loc}
-        column = None
-        for n in range(len(loc), 0, -1):
-            if loc[:n] in where:
-                column = where[loc[:n]]
-                break
-        message, _ = message_for(err)
-        path = field_path(loc)
-        if column is not None and message.startswith(path + ":"):
-            # Name what the CSV calls it: the column, or the list slot for an item-level rule
-            # (``tx_2``, not the model's 0-based ``therapies.0``).
-            slot = _SLOT.match(column)
-            label = f"{slot['prefix']}_{slot['k']}" if slot and len(loc) == 2 else column
-            message = label + message[len(path) :]
-        return RowError(row_number, column, message)
+        problems = [_model_problem(err, where) for err in exc.errors()]
+        return RowError.of(row_number, list(dict.fromkeys(problems)))
     if as_of is not None:
-        for loc, message in screening_problems(patient, as_of):
-            return RowError(row_number, where.get(loc, loc[0]), message)
+        found = screening_problems(patient, as_of)
+        if found:
+            return RowError.of(
+                row_number,
+                [RowProblem(where.get(loc, loc[0]), "impossible_on_date", m) for loc, m in found],
+            )
     return patient
+
+
+def _model_problem(err: Any, where: Where) -> RowProblem:
+    """A pydantic error as a problem named by its CSV column."""
+    loc = tuple(err["loc"])
+    if len(loc) > 1 and loc[0] in LISTINGS and loc[1] == "items":
+        loc = (loc[0], *loc[2:])  # slots are numbered by the CSV, not the model
+    err = {**err, "loc": loc}
+    column = None
+    for n in range(len(loc), 0, -1):
+        if loc[:n] in where:
+            column = where[loc[:n]]
+            break
+    message, _ = message_for(err)
+    path = field_path(loc)
+    if column is not None and message.startswith(path + ":"):
+        # Name what the CSV calls it: the column, or the list slot for an item-level rule
+        # (``tx_2``, not the model's 0-based ``therapies.0``).
+        slot = _SLOT.match(column)
+        label = f"{slot['prefix']}_{slot['k']}" if slot and len(loc) == 2 else column
+        message = label + message[len(path) :]
+    return RowProblem(column, "invalid_value", message)
 
 
 # ------------------------------------------------------------------------------------------

@@ -33,6 +33,19 @@ MAX_ROW_BYTES = 1 << 20  # 1 MiB; a cell is at most MAX_CELL_CHARS (checked by t
 MAX_ROW_LINES = 50  # lines a quoted cell may span before its quote counts as unterminated
 MAX_CELL_CHARS = 10_000
 
+# Stable keys for the rows the splitter rejects (reports group error rows by them), with a
+# short label each.
+UNTERMINATED_QUOTE = "unterminated_quote"
+LONE_CR = "lone_cr"
+NOT_UTF8 = "not_utf8"
+ROW_TOO_LONG = "row_too_long"
+KINDS = {
+    UNTERMINATED_QUOTE: "unterminated quote",
+    LONE_CR: "carriage return (CR) inside a row",
+    NOT_UTF8: "not UTF-8 text",
+    ROW_TOO_LONG: "row longer than 1 MiB",
+}
+
 _FIELD_QUOTE = re.compile(rb'(?:^|,)"')  # a quote that opens a quoted cell
 _CLOSING = re.compile(rb'(?:[^"]|"")*"(?!")')  # the rest of a quoted cell, to its closing quote
 _LONE_CR = re.compile(rb"\r(?!\n)")
@@ -42,12 +55,13 @@ _BLANK = re.compile(rb"\n\r?\n")
 @dataclass
 class Block:
     """Rows of one block: the good ones (bytes, each ending with a newline) with their row
-    numbers, and the rows that are errors: (row number, message). A block of plain one-line
+    numbers, and the rows that are errors: (row number, kind, message), ``kind`` a key of
+    :data:`KINDS`. A block of plain one-line
     rows keeps them as one body (no copy per row) and splits it only when asked."""
 
     rows: list[bytes] = field(default_factory=list)
     numbers: list[int] = field(default_factory=list)
-    errors: list[tuple[int, str]] = field(default_factory=list)
+    errors: list[tuple[int, str, str]] = field(default_factory=list)
     plain: bytes | None = None  # one-line rows, all good: the body itself
 
     def body(self) -> bytes:
@@ -233,7 +247,7 @@ class _Splitter:
         if self.open_lines:  # the open row's quote was never closed
             self.again += self._unterminated(self.pending)
         self.number += 1
-        self.pending.errors.append((self.number, _too_long(size)))
+        self.pending.errors.append((self.number, ROW_TOO_LONG, _too_long(size)))
         return rest
 
     def _take_pending(self, block: Block) -> None:
@@ -310,6 +324,7 @@ class _Splitter:
         block.errors.append(
             (
                 self.open_number,
+                UNTERMINATED_QUOTE,
                 'a quote (") opened in this row is not closed: an unterminated quote '
                 f"(reading goes on at the next line; a quoted cell may span at most "
                 f"{MAX_ROW_LINES} lines)",
@@ -322,11 +337,12 @@ class _Splitter:
 
     def _emit(self, block: Block, number: int, row: bytes) -> None:
         if len(row) > MAX_ROW_BYTES:
-            block.errors.append((number, _too_long(len(row))))
+            block.errors.append((number, ROW_TOO_LONG, _too_long(len(row))))
         elif b"\r" in row and _LONE_CR.search(row):
             block.errors.append(
                 (
                     number,
+                    LONE_CR,
                     "a carriage return (CR) not followed by a line feed is inside this row; "
                     "remove it (or save the file with LF or CRLF line endings)",
                 )
@@ -347,7 +363,7 @@ class _Splitter:
                     near = row[max(0, exc.start - 20) : exc.start + 1].decode("utf-8", "replace")
                     after = excerpt(near, 40)
                     message = f"not UTF-8 text (byte {exc.start} of the row, after {after})"
-                    block.errors.append((number, message))
+                    block.errors.append((number, NOT_UTF8, message))
                     continue
                 rows.append(row)
                 numbers.append(number)

@@ -15,10 +15,41 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from trialmatch.batch import Summary, TrialTally, screen
+from trialmatch.batch import RECORD_COLUMNS, Summary, TrialTally, screen
 from trialmatch.criteria import LoadedTrial
 
 FORMATS = ("csv", "json", "jsonl")
+# The --out extension names the format unless --format is given (case does not matter).
+EXTENSIONS = {".csv": "csv", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+
+
+def output_format(out: Path | None, fmt: str | None) -> str:
+    """The records' format: ``fmt`` when given, else the one the ``--out`` extension names
+    (:data:`EXTENSIONS`), else CSV (standard output, or a name without an extension such as
+    ``/dev/stdout``). An extension naming no format is a :class:`ValueError` whose message
+    names the allowed ones.
+
+    >>> output_format(Path("r.JSONL"), None), output_format(Path("r.txt"), "csv")
+    ('jsonl', 'csv')
+    >>> output_format(Path("results.txt"), None)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: --out results.txt: cannot tell the format from the extension '.txt'; name ...
+    """
+    if fmt is not None:
+        if fmt not in FORMATS:
+            raise ValueError(f"--format {fmt!r} is not allowed (allowed: {', '.join(FORMATS)})")
+        return fmt
+    if out is None or not out.suffix:
+        return "csv"
+    found = EXTENSIONS.get(out.suffix.lower())
+    if found is None:
+        names = list(EXTENSIONS)
+        raise ValueError(
+            f"--out {out}: cannot tell the format from the extension {out.suffix!r}; name the "
+            f"file {', '.join(names[:-1])} or {names[-1]}, or give --format {'|'.join(FORMATS)}"
+        )
+    return found
 
 # Polars' allocator (jemalloc) gives each thread its own arenas by default; with one arena,
 # memory freed by one thread is reused by the other, which lowers the peak of a long screen by
@@ -84,7 +115,7 @@ def run_screen(
         if note:
             err.print(f"note: {note}", markup=False, highlight=False)
     show_progress = sys.stderr.isatty()
-    frames = screen(patients, trials, as_of, engine)
+    frames = screen(patients, trials, as_of, engine, kinds=True)
     with ExitStack() as stack:
         fh = stack.enter_context(atomic_file(out)) if out is not None else sys.stdout.buffer
         writer = _writer(fmt, fh, as_of, terminal=out is None and sys.stdout.isatty())
@@ -102,7 +133,7 @@ def run_screen(
             )
             task = progress.add_task("screen", total=None)
         for frame in frames:
-            writer.write(frame)
+            writer.write(frame.select(RECORD_COLUMNS))
             summary.add(frame)
             if progress is not None and task is not None:
                 progress.update(task, completed=summary.rows)
