@@ -208,3 +208,29 @@ def test_check_shows_data_warnings_and_strict_fails(cli) -> None:
     # A clean example has no warnings, so --strict passes.
     clean = cli(["check", str(PATIENTS / "tcl-salvage-pr-eligible.yaml"), "--strict"])
     assert clean.code == 0 and clean.stderr == ""
+
+
+def test_check_row_explains_one_csv_row_as_screen_decided_it(cli, tmp_path: Path) -> None:
+    import json
+
+    from .test_screen_cli import example_csv
+
+    src = example_csv(tmp_path, extra=[{"id": "BAD-1", "sex": "F", "ecog": "x"}])
+    out = tmp_path / "out.json"
+    assert cli(["screen", str(src), "--as-of", "2026-11-21", "-o", str(out)]).code == 0
+    records = json.loads(out.read_text())["records"]
+    row = 3
+    verdicts = {r["trial_id"]: r["verdict"] for r in records if r["row"] == row}
+    run = cli(["check", "--row", str(row), str(src), "--as-of", "2026-11-21", "-f", "json"])
+    assert run.code == 0, run.stderr
+    report = json.loads(run.stdout)
+    assert report["patient_id"] == load_patient(EXAMPLES[row - 1]).id
+    assert {t["trial_id"]: t["verdict"] for t in report["trials"]} == verdicts
+    bad = len(EXAMPLES) + 1
+    run = cli(["check", "--row", str(bad), str(src), "--as-of", "2026-11-21"])
+    assert run.code == 2 and f"row {bad}, column 'sex'" in run.stderr
+    assert "column 'ecog'" in run.stderr  # every bad cell, as in the screen record
+    run = cli(["check", "--row", "99", str(src), "--as-of", "2026-11-21"])
+    assert run.code == 2 and "past the end" in run.stderr
+    run = cli(["check", "--row", "1", str(src), str(src)])
+    assert run.code == 2 and "give one CSV file" in run.stderr

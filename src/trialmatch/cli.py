@@ -187,6 +187,14 @@ def check(
     show_all: Annotated[
         bool, typer.Option("--all", help="Print every criterion of ineligible trials too.")
     ] = False,
+    row: Annotated[
+        int | None,
+        typer.Option(
+            "--row",
+            help="Explain data row N of a patients CSV (the one PATIENT argument) in full.",
+            metavar="N",
+        ),
+    ] = None,
     strict: Annotated[
         bool,
         typer.Option("--strict", help="Exit 2 when the patient data has warnings."),
@@ -201,6 +209,8 @@ def check(
     person must make, attestations to record).
 
     Example: trialmatch check examples/patients/mds-hma-failure-eligible.yaml
+
+    A row of a screen CSV: trialmatch check --row 12 patients.csv
     """
     from trialmatch.data_warnings import data_warnings
     from trialmatch.engine import data_to_collect, screen_patient
@@ -224,6 +234,18 @@ def check(
     reports: list[CheckReport] = []
     failed = False
     warned = 0
+    if row is not None:
+        if len(files) != 1:
+            raise _fail("--row N explains one row of one patients CSV: give one CSV file")
+        try:
+            patient = _csv_row(files[0], row, day)
+        except InputError as exc:
+            raise _fail(exc.problems) from None
+        results = screen_patient(trials, patient, day)
+        reports.append(
+            CheckReport(patient.id, day, __version__, results, data_to_collect(results))
+        )
+        files = []
     for path in files:
         try:
             doc, p = load_patient_document(path, day)
@@ -245,6 +267,18 @@ def check(
         typer.echo(f"{warned} warning(s); exit 2 because of --strict", err=True)
     if failed or (strict and warned):
         raise typer.Exit(2)
+
+
+def _csv_row(path: Path, number: int, day: dt.date):  # type: ignore[no-untyped-def]
+    """The patient of data row ``number`` of a patients CSV; a row screen reports as an error
+    is an input error here, with the same message."""
+    from trialmatch.batch import read_row
+    from trialmatch.csvlayout import RowError
+
+    found = read_row(path, number, day)
+    if isinstance(found, RowError):
+        raise InputError.single(str(path), str(found))
+    return found
 
 
 def _echo_error(message: str) -> None:
