@@ -302,3 +302,22 @@ def test_as_of_out_of_range_is_refused(cli, day: str) -> None:
     assert run.stderr == (
         f"error: --as-of {day} is out of range: give a date from 1800-01-01 to 2199-12-31\n"
     )
+
+
+def test_quiet_and_output_everywhere(cli, tmp_path: Path) -> None:
+    """-q leaves only problems on the streams; --output/-o is the same option in every
+    command that writes a file."""
+    from .test_screen_cli import example_csv
+
+    run = cli(["validate", "-q", str(PATIENTS / "tcl-salvage-pr-eligible.yaml")])
+    assert run.code == 0 and run.stdout == ""
+    out = tmp_path / "t.csv"
+    run = cli(["template", "-q", "--output", str(out)])
+    assert run.code == 0 and run.stderr == "" and out.read_text().startswith("id,")
+    src = example_csv(tmp_path)
+    res = tmp_path / "r.csv"
+    run = cli(["screen", str(src), "--as-of", "2026-11-21", "--output", str(res), "-q"])
+    assert run.code == 0 and run.stdout == "" and run.stderr == ""
+    assert res.read_text().count("\n") > 1
+    loud = cli(["screen", str(src), "--as-of", "2026-11-21", "--output", str(res)])
+    assert "Screened" in loud.stdout + loud.stderr

@@ -342,6 +342,9 @@ def validate(
     strict: Annotated[
         bool, typer.Option("--strict", help="Exit 2 when a patient file has data warnings.")
     ] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Print only problems and warnings.")
+    ] = False,
 ) -> None:
     """Check criteria and patient files; report every problem with file:line:column.
     Patient files are also checked against the screening date (a birth date after it, or
@@ -362,7 +365,7 @@ def validate(
     report = validate_paths(targets, as_of=_as_of(as_of))
     from trialmatch.printable import printable
 
-    for line in report.ok:
+    for line in [] if quiet else report.ok:
         typer.echo(f"ok: {printable(line)}")
     for w in report.warnings:
         typer.echo(printable(str(w)), err=True)
@@ -371,7 +374,8 @@ def validate(
     if strict and report.warnings:
         typer.echo(f"{len(report.warnings)} warning(s); failing because of --strict", err=True)
         raise typer.Exit(2)
-    typer.echo(f"{len(report.ok)} file(s) valid")
+    if not quiet:
+        typer.echo(f"{len(report.ok)} file(s) valid")
 
 
 @app.command()
@@ -480,7 +484,10 @@ def screen(
     out: Annotated[
         Path | None,
         typer.Option(
-            "--out", "-o", help="Output file (written atomically); default: standard output."
+            "--out",
+            "--output",
+            "-o",
+            help="Output file (written atomically); default: standard output.",
         ),
     ] = None,
     fmt: Annotated[
@@ -501,6 +508,10 @@ def screen(
         typer.Option(
             "--fail-on-error", help="Exit 1 if any row could not be read (after writing)."
         ),
+    ] = False,
+    quiet: Annotated[
+        bool,
+        typer.Option("--quiet", "-q", help="No progress, note or summary (errors still shown)."),
     ] = False,
 ) -> None:
     """Screen every patient row of a CSV against the trials; one record per patient and trial.
@@ -525,7 +536,7 @@ def screen(
     except ValueError as exc:
         raise _fail(str(exc)) from None
     trials = _select(criteria, trial, condition)
-    summary = run_screen(patients, trials, day, out, chosen, engine)
+    summary = run_screen(patients, trials, day, out, chosen, engine, quiet=quiet)
     if fail_on_error and summary.error_rows:
         typer.echo(
             f"error: {summary.error_rows:,} row(s) could not be read (--fail-on-error)", err=True
@@ -540,11 +551,16 @@ def template(
     condition: TrialCondition = None,
     out: Annotated[
         Path | None,
-        typer.Option("--out", "-o", help="Write to this file (default: standard output)."),
+        typer.Option(
+            "--out", "--output", "-o", help="Write to this file (default: standard output)."
+        ),
     ] = None,
     example: Annotated[
         bool, typer.Option("--example/--no-example", help="Add one example row.")
     ] = True,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Do not say on stderr what was written.")
+    ] = False,
     criteria: CriteriaDir = None,
 ) -> None:
     """Write the CSV header (and an example row) with every column the selected trials need.
@@ -573,7 +589,9 @@ def template(
 
         with atomic_file(out) as fh:
             fh.write(buf.getvalue().encode())
-        typer.echo(f"wrote {len(columns)} columns for {len(trials)} trial(s) to {out}", err=True)
+        if not quiet:
+            done = f"wrote {len(columns)} columns for {len(trials)} trial(s) to {out}"
+            typer.echo(done, err=True)
 
 
 def _select(criteria: Path | None, trial_ids: list[str] | None, condition: str | None):  # type: ignore[no-untyped-def]

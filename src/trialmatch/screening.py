@@ -93,8 +93,10 @@ def run_screen(
     out: Path | None,
     fmt: str,
     engine: str,
+    quiet: bool = False,
 ) -> Summary:
-    """Screen, write the records, print the summary; returns the summary.
+    """Screen, write the records, print the summary (not when ``quiet``: no progress, note or
+    summary either); returns the summary.
 
     >>> # run_screen(Path("p.csv"), load_catalogue(), date(2026, 11, 21), None, "csv", "columnar")
     """
@@ -112,9 +114,9 @@ def run_screen(
         from trialmatch.vocab import Vocabulary
 
         note = columnar_misfit(read_header(patients, Vocabulary.default()))
-        if note:
+        if note and not quiet:
             err.print(f"note: {note}", markup=False, highlight=False)
-    show_progress = sys.stderr.isatty()
+    show_progress = sys.stderr.isatty() and not quiet
     frames = screen(patients, trials, as_of, engine, kinds=True)
     with ExitStack() as stack:
         fh = stack.enter_context(atomic_file(out)) if out is not None else sys.stdout.buffer
@@ -140,5 +142,6 @@ def run_screen(
         writer.close()
         if out is None:
             fh.flush()
-    build(summary, list(trials), Console(highlight=False) if out is not None else err)
+    if not quiet:
+        build(summary, list(trials), Console(highlight=False) if out is not None else err)
     return summary
