@@ -55,7 +55,10 @@ TrialIds = Annotated[
     typer.Option("--trial", "-t", help="Only this trial id (repeatable).", metavar="ID"),
 ]
 TrialCondition = Annotated[
-    str | None, typer.Option("--condition", "-c", help="Only trials for this condition.")
+    str | None,
+    typer.Option(
+        "--condition", "-c", help="Only trials for this condition.", metavar="TERM|CODE"
+    ),
 ]
 CriteriaDir = Annotated[
     Path | None,
@@ -403,19 +406,26 @@ def trials(
             "--condition",
             "-c",
             help="Condition term or ICD-10-CM code prefix (synonyms and subtypes are followed).",
+            metavar="TERM|CODE",
         ),
     ] = None,
     status: Annotated[
         list[str] | None,
-        typer.Option("--status", help="Recruitment status, any case (repeatable)."),
+        typer.Option(
+            "--status", help="Recruitment status, any case (repeatable).", metavar="STATUS"
+        ),
     ] = None,
     phase: Annotated[
-        list[str] | None, typer.Option("--phase", help="Phase, e.g. 2 (repeatable).")
+        list[str] | None,
+        typer.Option("--phase", help="Phase, e.g. 2 (repeatable).", metavar="PHASE"),
     ] = None,
     study_type: Annotated[
-        str | None, typer.Option("--type", help="interventional or observational.")
+        str | None,
+        typer.Option("--type", help="Study type.", metavar="[interventional|observational]"),
     ] = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="Output format.", metavar="[table|json]")
+    ] = "table",
     criteria: CriteriaDir = None,
 ) -> None:
     """List trials, filtered by condition (through synonyms and the hierarchy), status, phase, type.
@@ -488,19 +498,25 @@ def screen(
             "--output",
             "-o",
             help="Output file (written atomically); default: standard output.",
+            metavar="FILE",
         ),
     ] = None,
     fmt: Annotated[
         str | None,
         typer.Option(
-            "--format", "-f", help="csv, json or jsonl (default: from the --out extension, or csv)."
+            "--format",
+            "-f",
+            help="Output format (default: from the --out extension, or csv).",
+            metavar="[csv|json|jsonl]",
         ),
     ] = None,
     criteria: CriteriaDir = None,
     engine: Annotated[
         str,
         typer.Option(
-            "--engine", help="columnar (fast, default) or reference (row by row, for verification)."
+            "--engine",
+            help="columnar (fast) or reference (row by row, for verification).",
+            metavar="[columnar|reference]",
         ),
     ] = "columnar",
     fail_on_error: Annotated[
@@ -552,7 +568,11 @@ def template(
     out: Annotated[
         Path | None,
         typer.Option(
-            "--out", "--output", "-o", help="Write to this file (default: standard output)."
+            "--out",
+            "--output",
+            "-o",
+            help="Write to this file (default: standard output).",
+            metavar="FILE",
         ),
     ] = None,
     example: Annotated[
