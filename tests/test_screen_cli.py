@@ -383,7 +383,7 @@ def test_out_extension_gives_the_format_unless_format_says_otherwise(
     assert run.code == 0, run.stderr
     text = out.read_text()
     if fmt == "json":
-        assert isinstance(json.loads(text), list)
+        assert isinstance(json.loads(text)["records"], list)
     elif fmt == "jsonl":
         assert all(isinstance(json.loads(line), dict) for line in text.splitlines())
     else:

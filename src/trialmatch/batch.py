@@ -485,7 +485,7 @@ def _python_block(
 def records_frame(records: Sequence[Record]) -> Any:
     """Records as a DataFrame with :data:`FRAME_COLUMNS` (lists joined with ';').
 
-    >>> records_frame([Record(1, "P1", "T1", "ineligible", ("a", "b"), (), 0)])["failed"][0]
+    >>> records_frame([Record(1, "P1", "T1", "ineligible", ("a", "b"), (), ())])["failed"][0]
     'a;b'
     """
     import polars as pl
