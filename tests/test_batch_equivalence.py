@@ -1272,7 +1272,7 @@ def test_bad_rows_are_reported_in_place(tmp_path: Path) -> None:
         4: "row 4, column 'sex': 'F' is not allowed (allowed: female, male, other)",
         5: "row 5, column 'ecog': 'two' is not a whole number",
         6: "row 6: missing required field 'id'",
-        7: "row 7, column 'ecog': ecog: ECOG must be 0 to 5, got 7",
+        7: "row 7, column 'ecog': ECOG must be 0 to 5, got 7",
     }
     short = frame.filter(pl.col("row") == 3)
     assert set(short["verdict"]) <= {"possibly_eligible", "ineligible"}

@@ -81,12 +81,12 @@ def test_pasted_attestations_decide_the_checks(tmp_path: Path) -> None:
     source = PATIENTS / "mds-hma-failure-eligible.yaml"
     report = report_for(source)
     lines = render(report).splitlines()
-    start = lines.index("    attestations:")
+    start = lines.index("attestations:")
     block = []
     for line in lines[start + 1 :]:
-        if not line.startswith("    "):
+        if not line.startswith("  "):
             break
-        block.append(line[2:])
+        block.append(line)
     filled = "\n".join(block).replace("holds: ,", "holds: false,").replace("by: ,", "by: CRC-1,")
     filled = filled.replace("on: }", "on: 2026-11-20}")
     text = source.read_text()

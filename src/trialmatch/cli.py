@@ -35,6 +35,10 @@ class CheckFormat(StrEnum):
     html = "html"
 
 
+CHECK_EXIT_CODES = """Exit codes: 0 done (whatever the verdicts); 2 bad input or options (every
+problem as file:line:column on stderr; the other patients are still checked), or data
+warnings with --strict; 141 the reader of the output went away."""
+
 app = typer.Typer(
     name="trialmatch",
     help="Pre-screen patients for clinical trials with explained, three-valued verdicts.",
@@ -162,7 +166,7 @@ def _patient_files(paths: list[Path]) -> list[Path]:
     return out
 
 
-@app.command()
+@app.command(short_help="Check patients: verdicts, evidence, next steps.", epilog=CHECK_EXIT_CODES)
 def check(
     patients: Annotated[
         list[Path],
@@ -235,6 +239,7 @@ def check(
     except InputError as exc:
         raise _fail(exc.problems) from None
     reports: list[CheckReport] = []
+    sources: list[str] = []
     failed = False
     warned = 0
     if row is not None:
@@ -259,13 +264,14 @@ def check(
             continue
         results = screen_patient(trials, p, day)
         reports.append(CheckReport(p.id, day, __version__, results, data_to_collect(results)))
+        sources.append(str(path))
         found = data_warnings(doc, p, results, trials=catalogue)
         warned += len(found)
         if not quiet:
             for w in found:
                 typer.echo(printable(str(w)), err=True)
     if reports:
-        _write_reports(reports, fmt.value, output, show_source, show_all)
+        _write_reports(reports, fmt.value, output, show_source, show_all, sources)
     if strict and warned:
         typer.echo(f"{warned} warning(s); exit 2 because of --strict", err=True)
     if failed or (strict and warned):
@@ -291,29 +297,42 @@ def _echo_error(message: str) -> None:
 
 
 def _write_reports(
-    reports: Sequence[object], fmt: str, output: Path | None, show_source: bool, show_all: bool
+    reports: Sequence[object],
+    fmt: str,
+    output: Path | None,
+    show_source: bool,
+    show_all: bool,
+    sources: Sequence[str] = (),
 ) -> None:
-    """Render check reports in ``fmt`` to standard output or ``output``."""
+    """Render check reports in ``fmt`` to standard output or ``output``; with several, each
+    table report is headed by its file (``sources``)."""
     from trialmatch.report import CheckReport, renderer
 
     checked = [r for r in reports if isinstance(r, CheckReport)]
     if fmt == "table":
-        from trialmatch.report.table import Options, build, render
+        from trialmatch.report.table import Options, build, file_heading, render
 
         options = Options(show_source=show_source, show_all=show_all)
+        heads = list(sources) if len(checked) > 1 else []
         if output is None and sys.stdout.isatty():  # colour through rich
             from rich.console import Console
 
             console = Console(highlight=False)
             for k, report in enumerate(checked):
-                if k:
-                    console.print("─" * min(console.width, 80), style="dim")
+                if heads:
+                    for line in file_heading(heads[k], console.width, first=k == 0):
+                        console.print(line, style="dim", markup=False, highlight=False)
                 build(report, console, options)
             return
         import shutil
 
         width = 80 if output is not None else shutil.get_terminal_size((80, 24)).columns
-        text = ("─" * min(width, 80) + "\n").join(render(r, width, options) for r in checked)
+        parts = []
+        for k, r in enumerate(checked):
+            if heads:
+                parts += [x + "\n" for x in file_heading(heads[k], width, first=k == 0)]
+            parts.append(render(r, width, options))
+        text = "".join(parts)
     elif fmt == "json" and len(checked) > 1:
         import json
 
@@ -331,7 +350,7 @@ def _write_reports(
             fh.write(text.encode("utf-8"))
 
 
-@app.command()
+@app.command(short_help="Check criteria and patient files for problems.")
 @_input_errors
 def validate(
     paths: Annotated[
@@ -381,7 +400,7 @@ def validate(
         typer.echo(f"{len(report.ok)} file(s) valid")
 
 
-@app.command()
+@app.command(short_help="Print a trial's criteria with their source text.")
 @_input_errors
 def show(
     trial_id: Annotated[str, typer.Argument(metavar="TRIAL", help="Trial id.", show_default=False)],
@@ -397,7 +416,7 @@ def show(
     typer.echo(render_trial(loaded), nl=False)
 
 
-@app.command()
+@app.command(short_help="List trials by condition, status, phase, type.")
 @_input_errors
 def trials(
     condition: Annotated[
@@ -460,7 +479,7 @@ class SchemaName(StrEnum):
     trials = "trials"
 
 
-@app.command()
+@app.command(short_help="Print a JSON Schema (patient, criteria, outputs).")
 def schema(
     name: Annotated[
         SchemaName,
@@ -482,7 +501,7 @@ def schema(
     typer.echo(render(name.value), nl=False)
 
 
-@app.command()
+@app.command(short_help="Screen a patients CSV against the trials.")
 @_input_errors
 def screen(
     patients: Annotated[
@@ -560,7 +579,7 @@ def screen(
         raise typer.Exit(1)
 
 
-@app.command()
+@app.command(short_help="Write a patients CSV header for the trials.")
 @_input_errors
 def template(
     trial: TrialIds = None,
@@ -629,7 +648,7 @@ def _select(criteria: Path | None, trial_ids: list[str] | None, condition: str |
     return trials
 
 
-@app.command()
+@app.command(short_help="Print the trialmatch version.")
 def version() -> None:
     """Print the trialmatch version.
 

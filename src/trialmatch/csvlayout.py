@@ -357,7 +357,7 @@ KINDS = {
     "bad_list_marker": "list marker not 'none'/'partial'",
     "marker_partial": "'partial' on a list that cannot be partial",
     "none_with_items": "list marked 'none' with items",
-    "invalid_value": "breaks a rule of the patient model",
+    "invalid_value": "value out of range or not allowed",
     "impossible_on_date": "impossible on the screening date",
 }
 
@@ -686,6 +686,8 @@ def _model_problem(err: Any, where: Where) -> RowProblem:
         slot = _SLOT.match(column)
         label = f"{slot['prefix']}_{slot['k']}" if slot and len(loc) == 2 else column
         message = label + message[len(path) :]
+    if column is not None and message.startswith(f"{column}: "):
+        message = message[len(column) + 2 :]  # the record already names the column
     return RowProblem(column, "invalid_value", message)
 
 

@@ -1236,7 +1236,10 @@ def _cockcroft_gault(args: LabArgs, ctx: Context, want: str) -> Evidence:
             Verdict.unknown,
             f"creatinine clearance not measured and cannot be derived ({detail})",
             threshold=want,
-            missing=("creatinine clearance (or its inputs)", *missing),
+            missing=(
+                "creatinine clearance"
+                + (f" (or {' and '.join(missing)}, to estimate it)" if missing else ""),
+            ),
         )
     scr, wt = inputs["creatinine"], inputs["weight"]
     if scr.value <= 0:

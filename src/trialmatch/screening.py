@@ -116,7 +116,10 @@ def run_screen(
         note = columnar_misfit(read_header(patients, Vocabulary.default()))
         if note and not quiet:
             err.print(f"note: {note}", markup=False, highlight=False)
-    show_progress = sys.stderr.isatty() and not quiet
+    # Not while records stream to the same terminal: the spinner would land among them.
+    show_progress = (
+        sys.stderr.isatty() and not quiet and (out is not None or not sys.stdout.isatty())
+    )
     frames = screen(patients, trials, as_of, engine, kinds=True)
     with ExitStack() as stack:
         fh = stack.enter_context(atomic_file(out)) if out is not None else sys.stdout.buffer
@@ -144,4 +147,9 @@ def run_screen(
             fh.flush()
     if not quiet:
         build(summary, list(trials), Console(highlight=False) if out is not None else err)
+        if out is not None:
+            from trialmatch.printable import printable
+
+            records = summary.rows * len(trials)
+            err.print(f"wrote {records:,} records ({fmt}) to {printable(str(out))}", markup=False)
     return summary

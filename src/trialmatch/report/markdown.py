@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from trialmatch.printable import printable
 from trialmatch.report import VERDICT_TEXT, CheckReport, change_phrase, evidence_line
+from trialmatch.report.steps import attestation_entries, next_steps
 
 
 def _cell(text: str) -> str:
@@ -47,6 +48,8 @@ def render(report: CheckReport) -> str:
                     ],
                 )
             )
+            if c.attestation and c.attestation not in c.reason:
+                ev += f" ({c.attestation})"
             if c.changes_on:
                 ev += f" ({change_phrase(c)})"
             out.append(
@@ -56,8 +59,21 @@ def render(report: CheckReport) -> str:
     if report.data_to_collect:
         out += ["", "## Data to collect next", ""]
         for d in report.data_to_collect:
+            count = len(d.criteria)
+            noun = "criterion" if count == 1 else "criteria"
             out.append(
-                f"- **{_cell(d.item)}** — decides {len(d.criteria)} criteria: "
+                f"- **{_cell(d.item)}** — decides {count} {noun}: "
                 f"{_cell(', '.join(d.criteria))}"
             )
+    for steps in next_steps(report.results):
+        if not steps.checks:
+            continue
+        out += ["", f"## Checks a person must make for {_cell(steps.trial_id)}", ""]
+        for k, check in enumerate(steps.checks, 1):
+            out.append(f"{k}. **{_cell(check.criterion_id)}**: {_cell(check.reason)}")
+            out.append(f"   > {_cell(check.text)}")
+        out += ["", "Record the answers in the patient file (fill in holds, by and on):", ""]
+        out += ["```yaml", "attestations:"]
+        out += [f"  - {e}" for e in attestation_entries(steps)]
+        out.append("```")
     return "\n".join(out) + "\n"

@@ -150,7 +150,9 @@ def _criterion(
     if c.criterion_id in check_no:
         body = f"check {check_no[c.criterion_id]} below"
     else:
-        body = _text(c.reason)
+        body = _text(c.reason) + _dates(c)
+        if c.attestation and c.attestation not in c.reason:
+            body += f" ({_text(c.attestation)})"
         if c.changes_on:
             body += f" ({change_phrase(c)})"
     lines = entry(head, body, width)
@@ -160,6 +162,17 @@ def _criterion(
     elif open_item and c.criterion_id not in check_no:
         lines += [_source_excerpt(c.text, width, 6)]
     return lines
+
+
+def _dates(c: CriterionResult) -> str:
+    """When the values were observed, for those the reason does not date already."""
+    days = [
+        str(e.observed_date)
+        for e in c.evidence
+        if e.observed_date and str(e.observed_date) not in c.reason
+    ]
+    days = list(dict.fromkeys(days))
+    return f" (dated {', '.join(days)})" if days else ""
 
 
 def _source_excerpt(text: str, width: int, indent: int) -> Line:
@@ -218,15 +231,16 @@ def _steps(steps: TrialSteps, report: CheckReport, width: int, options: Options)
                 out.append(_source_excerpt(c.text, width, 7))
         out += entry(
             [("Record the answers", "")],
-            "add these to the patient file with holds (true or false), by (who judged) "
-            "and on (the date, YYYY-MM-DD) filled in:",
+            "fill in holds (true or false), by (who judged) and on (the date, YYYY-MM-DD), "
+            "then add the entries to the patient file's attestations: list (or the whole "
+            "block if it has none); check then counts those criteria as decided:",
             width,
             indent=2,
             hang=4,
         )
-        out.append(Line("    attestations:"))
+        out.append(Line("attestations:"))
         for e in attestation_entries(steps):
-            out += [Line(t) for t in _flow_lines(e, width, 4)]
+            out += [Line(t) for t in _flow_lines(e, width, 2)]
     return out
 
 
@@ -242,6 +256,17 @@ def _flow_lines(entry_text: str, width: int, indent: int) -> list[str]:
             lines[-1] += ","
             lines.append(" " * (indent + 3) + p)
     return lines
+
+
+def file_heading(path: str, width: int, first: bool) -> list[str]:
+    """The lines heading one patient's report when several are printed: a rule between
+    reports, then the file name (wrapped, never cut).
+
+    >>> file_heading("a.yaml", 20, first=False)
+    ['────────────────────', 'File: a.yaml']
+    """
+    rule = [] if first else ["─" * min(width, 80)]
+    return rule + _wrap(f"File: {_text(path)}", width, 0, 6)
 
 
 def report_lines(
