@@ -550,7 +550,7 @@ def test_row_therapy_slot_without_drugs_or_regimen() -> None:
 def test_row_model_range_error_names_the_slot_column() -> None:
     e = error(id="P1", tx_1_drugs="x", tx_2_drugs="y", tx_2_line="0")
     assert e.column == "tx_2_line"
-    assert e.column == "tx_2_line" and "must be at least 1 (got 0)" == e.message
+    assert e.column == "tx_2_line" and e.message == "must be at least 1 (got 0)"
 
 
 @pytest.mark.parametrize(

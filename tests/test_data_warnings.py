@@ -274,3 +274,14 @@ def test_errors_quote_only_the_field_in_question(tmp_path: Path) -> None:
     path = write(tmp_path, "id: SECRET-77\nbirth_date: 01/02/1950\nsex: male\necog: '1'\n")
     text = str(load_error(path))
     assert "SECRET-77" not in text and "male" not in text
+
+
+def test_validate_does_not_call_a_file_with_warnings_plain_ok(cli) -> None:
+    from .conftest import PATIENTS, ROOT
+
+    fixture = ROOT / "tests" / "fixtures" / "warn" / "patient_data_problems.yaml"
+    clean = PATIENTS / "tcl-salvage-pr-eligible.yaml"
+    run = cli(["validate", str(fixture), str(clean), "--as-of", "2026-11-21"])
+    assert run.code == 0
+    assert f"valid, 4 warning(s) below: {fixture} (patient WARN-001)" in run.stdout
+    assert f"ok: {clean} (patient TCL-001)" in run.stdout

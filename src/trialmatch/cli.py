@@ -387,8 +387,13 @@ def validate(
     report = validate_paths(targets, as_of=_as_of(as_of))
     from trialmatch.printable import printable
 
+    warned: dict[str, int] = {}
+    for w in report.warnings:
+        warned[w.file] = warned.get(w.file, 0) + 1
     for line in [] if quiet else report.ok:
-        typer.echo(f"ok: {printable(line)}")
+        n = next((k for f, k in warned.items() if line.startswith(f"{f} (")), 0)
+        label = f"valid, {n} warning(s) below" if n else "ok"
+        typer.echo(f"{label}: {printable(line)}")
     for w in report.warnings:
         typer.echo(printable(str(w)), err=True)
     if report.problems:
