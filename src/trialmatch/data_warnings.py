@@ -22,6 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from trialmatch.criteria import LoadedTrial, Trial
+from trialmatch.errors import location
 from trialmatch.patient import Listing, Patient, T
 from trialmatch.predicates import procedure_type, response_category
 from trialmatch.results import TrialResult, Verdict
@@ -50,12 +51,7 @@ class DataWarning:
 
     def location(self) -> str:
         """``file:line:column`` with the parts that are known."""
-        parts = [self.file]
-        if self.line is not None:
-            parts.append(str(self.line))
-            if self.column is not None:
-                parts.append(str(self.column))
-        return ":".join(parts)
+        return location(self.file, self.line, self.column)
 
     def __str__(self) -> str:
         text = f"{self.location()}: warning: {self.message}"

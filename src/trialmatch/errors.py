@@ -9,6 +9,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 
+def location(file: str, line: int | None, column: int | None) -> str:
+    """``file:line:column`` with the parts that are known.
+
+    >>> location("p.yaml", 3, None), location("p.yaml", None, 4)
+    ('p.yaml:3', 'p.yaml')
+    """
+    parts = [file]
+    if line is not None:
+        parts.append(str(line))
+        if column is not None:
+            parts.append(str(column))
+    return ":".join(parts)
+
+
 @dataclass(frozen=True)
 class Problem:
     """One problem in an input file.
@@ -25,12 +39,7 @@ class Problem:
 
     def location(self) -> str:
         """``file:line:column`` with the parts that are known."""
-        parts = [self.file]
-        if self.line is not None:
-            parts.append(str(self.line))
-            if self.column is not None:
-                parts.append(str(self.column))
-        return ":".join(parts)
+        return location(self.file, self.line, self.column)
 
     def __str__(self) -> str:
         text = f"{self.location()}: {self.message}"
