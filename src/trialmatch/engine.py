@@ -177,6 +177,24 @@ def encoding_of(criterion: Criterion) -> str:
     return f"needs review: {criterion.manual}"
 
 
+def join_clauses(sentences: Iterable[str]) -> str:
+    """Evidence sentences as one reason, each clause ("; "-separated, outside brackets) once.
+
+    >>> join_clauses(["no status; needs CR", "no status; needs PR (a; b)", "needs CR"])
+    'no status; needs CR; needs PR (a; b)'
+    """
+    clauses: dict[str, None] = {}
+    for sentence in sentences:
+        depth, start = 0, 0
+        for k, ch in enumerate(sentence):
+            depth += (ch in "([") - (ch in ")]")
+            if depth == 0 and sentence.startswith("; ", k):
+                clauses.setdefault(sentence[start:k], None)
+                start = k + 2
+        clauses.setdefault(sentence[start:], None)
+    return "; ".join(c for c in clauses if c)
+
+
 def evaluate_criterion(
     trial: Trial, kind: Kind, criterion: Criterion, ctx: Context
 ) -> CriterionResult:
@@ -188,7 +206,7 @@ def evaluate_criterion(
         review_reason: str | None = criterion.manual
     else:
         outcome = evaluate_rule(criterion.rule, ctx)
-        reason = "; ".join(dict.fromkeys(e.sentence for e in outcome.deciding)) or "no evidence"
+        reason = join_clauses(e.sentence for e in outcome.deciding) or "no evidence"
         review_reason = (
             "; ".join(e.sentence for e in outcome.deciding if e.verdict is Verdict.needs_review)
             or None
