@@ -2311,7 +2311,8 @@ def eval_condition(args: ConditionArgs, ctx: Context) -> Evidence:
     vocab = ctx.vocab
     targets = [vocab.condition_id(c) or c for c in args.any_of]
     names = " or ".join(vocab.condition_name(t) for t in targets)
-    want = f"{names} ({'/'.join(args.status_in)})"
+    every = set(args.status_in) >= set(_ANY_PRESENT)
+    want = names if every else f"{names} ({'/'.join(args.status_in)})"  # any status: no list
     conditions, complete = listed(ctx.patient.conditions)
     if conditions is None:
         return _ev(
@@ -2325,7 +2326,7 @@ def eval_condition(args: ConditionArgs, ctx: Context) -> Evidence:
     others: list[str] = []
     later: list[str] = []
     settled: set[str] = set()
-    every_status = set(args.status_in) >= set(_ANY_PRESENT)
+    every_status = every
     for c in conditions:
         if dated_after(c.since, ctx.as_of):
             later.append(f"{c.condition} (since {c.since})")
