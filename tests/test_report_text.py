@@ -234,3 +234,18 @@ def test_check_row_explains_one_csv_row_as_screen_decided_it(cli, tmp_path: Path
     assert run.code == 2 and "past the end" in run.stderr
     run = cli(["check", "--row", "1", str(src), str(src)])
     assert run.code == 2 and "give one CSV file" in run.stderr
+
+
+def test_an_unfilled_pasted_attestation_says_what_to_fill_in(cli, tmp_path: Path) -> None:
+    patient = tmp_path / "p.yaml"
+    patient.write_text(
+        "id: P1\nsex: male\nattestations:\n"
+        "  - {trial: NCT01673308, criterion: exc-bleeding, holds: , by: , on: }\n"
+        "  - {trial: NCT01673308, criterion: exc-bleeding, holds: yes, by: X, on: 2026-11-20}\n"
+    )
+    run = cli(["check", str(patient), "--as-of", "2026-11-21"])
+    assert run.code == 2
+    assert f"{patient}:4:51: attestations.0.holds: empty; fill in true or false" in run.stderr
+    assert "attestations.0.by: empty; fill in who judged it" in run.stderr
+    assert "attestations.0.on: empty; fill in the date it was judged (YYYY-MM-DD)" in run.stderr
+    assert f"{patient}:5:51: attestations.1.holds: write true or false (got 'yes')" in run.stderr

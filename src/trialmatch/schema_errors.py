@@ -170,6 +170,14 @@ def date_hint(value: Any) -> str:
     return f"{lead}, e.g. 2024-02-01"
 
 
+# An attestation entry pasted from the report before it was filled in.
+_TO_FILL = {
+    "holds": "true or false (whether the criterion's statement holds)",
+    "by": "who judged it",
+    "on": "the date it was judged (YYYY-MM-DD)",
+}
+
+
 def message_for(err: Any, fields: Sequence[str] = ()) -> tuple[str, tuple[str, ...]]:
     """(message, allowed values) for one pydantic error; ``fields`` are the field names at the
     place of an unknown field (for a "did you mean" hint).
@@ -182,11 +190,18 @@ def message_for(err: Any, fields: Sequence[str] = ()) -> tuple[str, tuple[str, .
     >>> message_for({"type": "greater_than_equal", "loc": ("labs", 0, "value"), "msg": "",
     ...              "input": -1.0, "ctx": {"ge": 0}})
     ('labs.0.value: must be at least 0 (got -1.0)', ())
+    >>> print(message_for({"type": "bool_type", "loc": ("attestations", 0, "by"), "msg": "",
+    ...                    "input": None})[0])
+    attestations.0.by: empty; fill in who judged it
     """
     kind = err["type"]
     ctx = err.get("ctx") or {}
     loc = tuple(err["loc"])
     value = err.get("input")
+    if value is None and len(loc) >= 2 and loc[0] == "attestations" and loc[-1] in _TO_FILL:
+        return f"{field_path(loc)}: empty; fill in {_TO_FILL[str(loc[-1])]}", ()
+    if kind == "bool_type" and isinstance(value, str):
+        return f"{field_path(loc)}: write true or false (got {_shown(value)})", ()
     if kind == "extra_forbidden":
         close = difflib.get_close_matches(str(loc[-1]), list(fields), n=1, cutoff=0.7)
         if close:
