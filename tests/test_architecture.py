@@ -10,7 +10,7 @@ ENGINE = ["trialmatch.engine", "trialmatch.predicates", "trialmatch.criteria",
           "trialmatch.patient", "trialmatch.vocab", "trialmatch.results",
           "trialmatch.report.json_report", "trialmatch.report.markdown",
           "trialmatch.contract", "trialmatch.schemas", "trialmatch.listing",
-          "trialmatch.showing", "trialmatch.wrapping"]
+          "trialmatch.showing", "trialmatch.wrapping", "trialmatch.report.steps"]
 
 
 def test_engine_imports_neither_rich_nor_typer() -> None:
