@@ -39,3 +39,30 @@ def test_every_predicate_has_a_columnar_compiler() -> None:
     from trialmatch.columnar import unsupported
 
     assert unsupported() == []
+
+
+def test_only_the_cli_and_the_terminal_reporters_import_the_cli_or_rich() -> None:
+    """Imports point down: no library module imports the command line, and only the CLI, the
+    terminal reporters and the screen runner (its progress bar) import rich or typer."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "src" / "trialmatch"
+    terminal = {"report/table.py", "report/screen_summary.py", "screening.py"}
+    offenders = []
+    for path in sorted(root.rglob("*.py")):
+        rel = path.relative_to(root).as_posix()
+        if rel.startswith("cli/") or rel == "__main__.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            for name in names:
+                top = name.split(".")[0]
+                cli = name.startswith("trialmatch.cli") or top == "typer"
+                if cli or (top == "rich" and rel not in terminal):
+                    offenders.append(f"{rel}: {name}")
+    assert offenders == []
