@@ -250,7 +250,7 @@ def test_example_page_is_self_contained_and_complete(
     assert len(blocks) == len(expected)
     for block, s in zip(blocks, expected, strict=True):
         assert block == "\n".join(
-            ["attestations:", *(f"  - {e}" for e in attestation_entries(s, report.as_of))]
+            ["attestations:", *(f"  - {e}" for e in attestation_entries(s))]
         )
     for s in steps:
         for d in s.collect:

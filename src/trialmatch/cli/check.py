@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -15,6 +15,7 @@ from trialmatch import __version__
 from trialmatch.cli.common import (
     AsOf,
     CriteriaDir,
+    OutputFile,
     TrialIds,
     app,
     as_of_date,
@@ -23,6 +24,9 @@ from trialmatch.cli.common import (
     pick,
 )
 from trialmatch.errors import InputError
+
+if TYPE_CHECKING:
+    from trialmatch.report import CheckReport
 
 
 class CheckFormat(StrEnum):
@@ -70,13 +74,7 @@ def check(
     fmt: Annotated[CheckFormat, typer.Option("--format", "-f", help="Output format.")] = (
         CheckFormat.table
     ),
-    output: Annotated[
-        Path | None,
-        typer.Option(
-            "--output", "-o", help="Write to this file (atomically) instead of standard output.",
-            metavar="FILE",
-        ),
-    ] = None,
+    output: OutputFile = None,
     show_source: Annotated[
         bool, typer.Option("--show-source", help="Print every criterion's full source text.")
     ] = False,
@@ -154,6 +152,8 @@ def check(
         results = screen_patient(trials, p, day)
         reports.append(CheckReport(p.id, day, __version__, results, data_to_collect(results)))
         sources.append(str(path))
+        if quiet and not strict:
+            continue  # nobody would see the warnings
         found = data_warnings(doc, p, results, trials=everything)
         warned += len(found)
         if not quiet:
@@ -186,7 +186,7 @@ def _echo_error(message: str) -> None:
 
 
 def _write_reports(
-    reports: Sequence[object],
+    reports: Sequence[CheckReport],
     fmt: str,
     output: Path | None,
     show_source: bool,
@@ -195,9 +195,9 @@ def _write_reports(
 ) -> None:
     """Render check reports in ``fmt`` to standard output or ``output``; with several, each
     table report is headed by its file (``sources``)."""
-    from trialmatch.report import CheckReport, renderer
+    from trialmatch.report import renderer
 
-    checked = [r for r in reports if isinstance(r, CheckReport)]
+    checked = list(reports)
     if fmt == "table":
         from trialmatch.report.table import Options, build, file_heading, render
 

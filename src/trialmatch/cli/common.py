@@ -43,6 +43,16 @@ TrialCondition = Annotated[
         "--condition", "-c", help="Only trials for this condition.", metavar="TERM|CODE"
     ),
 ]
+OutputFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--out",
+        "--output",
+        "-o",
+        help="Write to this file (atomically) instead of standard output.",
+        metavar="FILE",
+    ),
+]
 CriteriaDir = Annotated[
     Path | None,
     typer.Option(

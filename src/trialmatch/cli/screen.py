@@ -10,6 +10,7 @@ import typer
 from trialmatch.cli.common import (
     AsOf,
     CriteriaDir,
+    OutputFile,
     TrialCondition,
     TrialIds,
     app,
@@ -29,16 +30,7 @@ def screen(
     trial: TrialIds = None,
     condition: TrialCondition = None,
     as_of: AsOf = None,
-    out: Annotated[
-        Path | None,
-        typer.Option(
-            "--out",
-            "--output",
-            "-o",
-            help="Output file (written atomically); default: standard output.",
-            metavar="FILE",
-        ),
-    ] = None,
+    out: OutputFile = None,
     fmt: Annotated[
         str | None,
         typer.Option(

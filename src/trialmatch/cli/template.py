@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from trialmatch.cli.common import (
     CriteriaDir,
+    OutputFile,
     TrialCondition,
     TrialIds,
     app,
@@ -23,16 +23,7 @@ from trialmatch.cli.common import (
 def template(
     trial: TrialIds = None,
     condition: TrialCondition = None,
-    out: Annotated[
-        Path | None,
-        typer.Option(
-            "--out",
-            "--output",
-            "-o",
-            help="Write to this file (default: standard output).",
-            metavar="FILE",
-        ),
-    ] = None,
+    out: OutputFile = None,
     example: Annotated[
         bool, typer.Option("--example/--no-example", help="Add one example row.")
     ] = True,

@@ -175,7 +175,7 @@ def _steps(steps: TrialSteps, report: CheckReport) -> list[str]:
             for c in steps.checks
         ]
         out.append("</ol>")
-        entries = attestation_entries(steps, report.as_of)
+        entries = attestation_entries(steps)
         out += [
             '<p class="lead">Attestations to paste into the patient file, once <code>holds</code> '
             "(true or false) and <code>by</code> are filled in:</p>",

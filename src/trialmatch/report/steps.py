@@ -4,7 +4,6 @@ and the attestation entries that record their answers. Shared by every report fo
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -86,21 +85,18 @@ def _scalar(text: str) -> str:
     return text if plain.isalnum() and text[:1].isalpha() else json.dumps(text)
 
 
-def attestation_entries(steps: TrialSteps, as_of: dt.date | None = None) -> list[str]:
+def attestation_entries(steps: TrialSteps) -> list[str]:
     """One YAML flow mapping per check, to paste under ``attestations:`` in the patient file
-    once ``holds`` (true or false), ``by`` (who judged) and ``on`` (when) are filled in;
-    ``on`` is prefilled with ``as_of`` when given.
+    once ``holds`` (true or false), ``by`` (who judged) and ``on`` (when it was judged) are
+    filled in: nothing is prefilled, so an entry not filled in is an error, not an answer.
 
     >>> from trialmatch.results import Kind, Verdict
     >>> s = TrialSteps("NCT1", (), (Check("exc-x", Kind.exclusion, Verdict.needs_review, "", ""),))
     >>> attestation_entries(s)[0]
     '{trial: NCT1, criterion: exc-x, holds: , by: , on: }'
-    >>> attestation_entries(s, dt.date(2026, 11, 21))[0][-15:]
-    'on: 2026-11-21}'
     """
-    on = as_of.isoformat() if as_of else ""
     return [
         f"{{trial: {_scalar(steps.trial_id)}, criterion: {_scalar(c.criterion_id)}, "
-        f"holds: , by: , on: {on}}}"
+        "holds: , by: , on: }"
         for c in steps.checks
     ]

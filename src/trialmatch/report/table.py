@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import textwrap
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from trialmatch.printable import printable
 from trialmatch.report import VERDICT_TEXT, CheckReport, change_phrase
@@ -23,6 +24,9 @@ from trialmatch.results import (
     failing,
     favourable,
 )
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 _TRIAL_STYLE = {
     TrialVerdict.eligible: "bold green",
@@ -314,12 +318,10 @@ def report_lines(
     return out
 
 
-def build(report: CheckReport, console: object, options: Options | None = None) -> None:
+def build(report: CheckReport, console: Console, options: Options | None = None) -> None:
     """Print the report on a rich console, styled when it is a terminal."""
-    from rich.console import Console
     from rich.text import Text
 
-    assert isinstance(console, Console)
     for line in report_lines(report, console.width, options):
         text = Text(line.text, no_wrap=True, overflow="ignore")
         for start, end, style in line.spans:
