@@ -1,4 +1,4 @@
-"""Generate a synthetic patients CSV in the layout of :mod:`trialmatch.csvlayout`.
+"""Generate a synthetic patients CSV in the layout of :mod:`trialmatch.io.csvlayout`.
 
 Usage::
 
@@ -42,7 +42,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
-from trialmatch import csvlayout
+from trialmatch.io import csvlayout
 
 T = TypeVar("T")
 
@@ -966,7 +966,7 @@ def generate(out: Path, rows: int, seed: int = SEED, missing: float = 0.05,
 
 def vocabulary_problems() -> list[str]:
     """Terms the generator writes that the shipped vocabulary does not resolve."""
-    from trialmatch.vocab import Vocabulary
+    from trialmatch.model.vocab import Vocabulary
 
     v = Vocabulary.default()
     problems = []

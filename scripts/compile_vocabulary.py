@@ -8,7 +8,7 @@ files (slower start, same answers) until it is regenerated.
 
 from pathlib import Path
 
-from trialmatch.vocab import compile_vocabulary
+from trialmatch.model.vocab import compile_vocabulary
 
 if __name__ == "__main__":
     here = Path(__file__).resolve().parents[1] / "src" / "trialmatch" / "data" / "vocabulary"

@@ -5,12 +5,12 @@ from __future__ import annotations
 import subprocess
 import sys
 
-ENGINE = ["trialmatch.engine", "trialmatch.predicates", "trialmatch.criteria",
-          "trialmatch.data_warnings", "trialmatch.validation",
-          "trialmatch.patient", "trialmatch.vocab", "trialmatch.results",
+ENGINE = ["trialmatch.engine.evaluate", "trialmatch.predicates", "trialmatch.engine.criteria",
+          "trialmatch.engine.data_warnings", "trialmatch.engine.validation",
+          "trialmatch.model.patient", "trialmatch.model.vocab", "trialmatch.model.results",
           "trialmatch.report.json_report", "trialmatch.report.markdown",
-          "trialmatch.contract", "trialmatch.schemas", "trialmatch.listing",
-          "trialmatch.showing", "trialmatch.wrapping", "trialmatch.report.steps"]
+          "trialmatch.report.contract", "trialmatch.report.schemas", "trialmatch.report.listing",
+          "trialmatch.report.showing", "trialmatch.report.wrapping", "trialmatch.report.steps"]
 
 
 def test_engine_imports_neither_rich_nor_typer() -> None:
@@ -26,10 +26,10 @@ def test_engine_imports_neither_rich_nor_typer() -> None:
 def test_engine_never_reads_the_clock() -> None:
     import inspect
 
-    import trialmatch.engine
+    import trialmatch.engine.evaluate
     import trialmatch.predicates
 
-    for module in (trialmatch.engine, trialmatch.predicates):
+    for module in (trialmatch.engine.evaluate, trialmatch.predicates):
         source = inspect.getsource(module)
         for call in ("date.today(", "datetime.now(", "time.time(", "datetime.today("):
             assert call not in source, f"{module.__name__} calls {call}"
@@ -48,7 +48,7 @@ def test_only_the_cli_and_the_terminal_reporters_import_the_cli_or_rich() -> Non
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[1] / "src" / "trialmatch"
-    terminal = {"report/table.py", "report/screen_summary.py", "screening.py"}
+    terminal = {"report/table.py", "report/screen_summary.py", "batch/runner.py"}
     offenders = []
     for path in sorted(root.rglob("*.py")):
         rel = path.relative_to(root).as_posix()

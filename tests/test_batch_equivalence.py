@@ -1,7 +1,7 @@
 """Batch screening: the columnar engine gives exactly the reference engine's records.
 
-The reference engine (each CSV row read into a Patient and evaluated by :mod:`trialmatch.engine`)
-is the specification. Checked here:
+The reference engine (each CSV row read into a Patient and evaluated by
+:mod:`trialmatch.engine.evaluate`) is the specification. Checked here:
 
 * the example patients, exported with :func:`patient_to_row`, screen identically with both
   engines, and each record is what :func:`evaluate_trial` says for the same patient;
@@ -33,19 +33,19 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
-from trialmatch.batch import RECORD_COLUMNS, screen, screen_columnar
-from trialmatch.criteria import LoadedTrial, load_catalogue
-from trialmatch.csvlayout import (
+from trialmatch.batch.screen import RECORD_COLUMNS, screen, screen_columnar
+from trialmatch.engine.criteria import LoadedTrial, load_catalogue
+from trialmatch.engine.evaluate import evaluate_trial
+from trialmatch.io.csvlayout import (
     GROUPS,
     parse_header,
     patient_to_row,
     row_to_patient,
     template_columns,
 )
-from trialmatch.engine import evaluate_trial
-from trialmatch.patient import Patient, load_patient
-from trialmatch.results import Verdict, failing
-from trialmatch.vocab import Vocabulary
+from trialmatch.model.patient import Patient, load_patient
+from trialmatch.model.results import Verdict, failing
+from trialmatch.model.vocab import Vocabulary
 
 ROOT = Path(__file__).resolve().parents[1]
 PATIENTS = sorted((ROOT / "examples" / "patients").glob("*.yaml"))

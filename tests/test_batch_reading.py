@@ -16,10 +16,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from trialmatch.batch import Summary, TrialTally, screen
-from trialmatch.criteria import load_catalogue
-from trialmatch.csvrows import blocks as row_blocks
-from trialmatch.screening import ALLOCATOR_CONF, tune_allocator
+from trialmatch.batch.runner import ALLOCATOR_CONF, tune_allocator
+from trialmatch.batch.screen import Summary, TrialTally, screen
+from trialmatch.engine.criteria import load_catalogue
+from trialmatch.io.csvrows import blocks as row_blocks
 
 from .test_screen_cli import example_csv
 
@@ -81,7 +81,7 @@ def test_file_without_a_final_newline_keeps_its_last_row(tmp_path: Path) -> None
 
 
 def test_utf8_bom_is_not_part_of_the_header(tmp_path: Path) -> None:
-    from trialmatch.csvrows import read_header
+    from trialmatch.io.csvrows import read_header
 
     path = tmp_path / "p.csv"
     path.write_bytes(b"\xef\xbb\xbf" + HEADER + b"a,1\n")
@@ -137,7 +137,7 @@ def test_answers_are_the_same_when_the_vocabulary_memo_starts_afresh(
 ) -> None:
     """With the per-mapping memo cleared at every batch, records are unchanged."""
     import trialmatch.columnar as columnar
-    from trialmatch.batch import screen_columnar
+    from trialmatch.batch.screen import screen_columnar
 
     trials = load_catalogue()
     src = example_csv(tmp_path)
@@ -157,9 +157,9 @@ def test_answers_are_the_same_when_the_vocabulary_memo_starts_afresh(
 def test_shared_columns_are_built_once_and_staged_after_what_they_use(tmp_path: Path) -> None:
     """A shared sub-expression is compiled once per key and computed in a stage after the
     shared columns it reads; the leaves read it as a column."""
-    from trialmatch.batch import read_header
+    from trialmatch.batch.screen import read_header
     from trialmatch.columnar import Plan
-    from trialmatch.vocab import Vocabulary
+    from trialmatch.model.vocab import Vocabulary
 
     vocab = Vocabulary.default()
     header = read_header(example_csv(tmp_path), vocab)
@@ -191,9 +191,9 @@ def test_shared_columns_are_built_once_and_staged_after_what_they_use(tmp_path: 
 def test_catalogue_leaves_share_per_slot_columns(tmp_path: Path) -> None:
     """Therapy slots are computed once for all criteria asking about them (started, the
     indication), not once per criterion: the shared keys are fewer than their uses."""
-    from trialmatch.batch import read_header
+    from trialmatch.batch.screen import read_header
     from trialmatch.columnar import Plan
-    from trialmatch.vocab import Vocabulary
+    from trialmatch.model.vocab import Vocabulary
 
     vocab = Vocabulary.default()
     header = read_header(example_csv(tmp_path), vocab)
@@ -207,7 +207,7 @@ def test_catalogue_leaves_share_per_slot_columns(tmp_path: Path) -> None:
 def test_row_size_limit_is_the_same_on_every_reading_path(tmp_path: Path, path: str) -> None:
     """A row of exactly MAX_ROW_BYTES (its newline counted) is read; one byte more is an
     error record for that row only, whichever path the splitter takes through the block."""
-    from trialmatch.csvrows import MAX_ROW_BYTES
+    from trialmatch.io.csvrows import MAX_ROW_BYTES
 
     def row(size: int) -> bytes:  # "x," + filler + "\n" is `size` bytes
         return b"x," + b"a" * (size - 3) + b"\n"

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from trialmatch.criteria import catalogue_dir, load_catalogue
-from trialmatch.engine import evaluate_trial
-from trialmatch.listing import ListingError, find_trials
-from trialmatch.patient import load_patient
-from trialmatch.showing import coverage
+from trialmatch.engine.criteria import catalogue_dir, load_catalogue
+from trialmatch.engine.evaluate import evaluate_trial
+from trialmatch.model.patient import load_patient
+from trialmatch.report.listing import ListingError, find_trials
+from trialmatch.report.showing import coverage
 
 from .conftest import AS_OF, CRITERIA, PATIENTS, ROOT
 

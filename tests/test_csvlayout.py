@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
-from trialmatch.criteria import load_catalogue
-from trialmatch.csvlayout import (
+from trialmatch.engine.criteria import load_catalogue
+from trialmatch.engine.evaluate import evaluate_trial
+from trialmatch.io.csvlayout import (
     GROUPS,
     LAB_COLS,
     SCALARS,
@@ -25,9 +26,8 @@ from trialmatch.csvlayout import (
     row_to_patient,
     template_columns,
 )
-from trialmatch.engine import evaluate_trial
-from trialmatch.patient import Patient, load_patient
-from trialmatch.vocab import Vocabulary
+from trialmatch.model.patient import Patient, load_patient
+from trialmatch.model.vocab import Vocabulary
 
 ROOT = Path(__file__).resolve().parents[1]
 PATIENTS = sorted((ROOT / "examples" / "patients").glob("*.yaml"))

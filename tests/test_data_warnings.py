@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from trialmatch.criteria import load_catalogue
-from trialmatch.data_warnings import DataWarning, data_warnings
-from trialmatch.engine import screen_patient
+from trialmatch.engine.criteria import load_catalogue
+from trialmatch.engine.data_warnings import DataWarning, data_warnings
+from trialmatch.engine.evaluate import screen_patient
 from trialmatch.errors import InputError
-from trialmatch.patient import load_patient, patient_from_document
-from trialmatch.yamlio import load_document
+from trialmatch.io.yamlio import load_document
+from trialmatch.model.patient import load_patient, patient_from_document
 
 from .conftest import AS_OF, CRITERIA
 

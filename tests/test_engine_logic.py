@@ -15,12 +15,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from trialmatch.criteria import Criterion, Trial
-from trialmatch.engine import data_to_collect, evaluate_rule, evaluate_trial
-from trialmatch.patient import Patient
+from trialmatch.engine.criteria import Criterion, Trial
+from trialmatch.engine.evaluate import data_to_collect, evaluate_rule, evaluate_trial
+from trialmatch.model.patient import Patient
+from trialmatch.model.results import Kind, TrialResult, TrialVerdict, Verdict
+from trialmatch.model.vocab import Vocabulary
 from trialmatch.predicates import Context
-from trialmatch.results import Kind, TrialResult, TrialVerdict, Verdict
-from trialmatch.vocab import Vocabulary
 
 # ----------------------------------------------------------------------------------------------
 # Helpers

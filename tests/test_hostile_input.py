@@ -17,11 +17,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from trialmatch.batch import RECORD_COLUMNS, screen
-from trialmatch.criteria import load_catalogue
+from trialmatch.batch.screen import RECORD_COLUMNS, screen
+from trialmatch.engine.criteria import load_catalogue
 from trialmatch.errors import InputError
-from trialmatch.patient import patient_from_document
-from trialmatch.yamlio import parse_yaml
+from trialmatch.io.yamlio import parse_yaml
+from trialmatch.model.patient import patient_from_document
 
 from .conftest import AS_OF
 

@@ -18,11 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from trialmatch.printable import printable
-from trialmatch.report import CheckReport, change_phrase, evidence_line
-from trialmatch.report.html import MARGIN_MM, render
-from trialmatch.report.steps import attestation_entries, next_steps
-from trialmatch.results import (
+from trialmatch.io.printable import printable
+from trialmatch.model.results import (
     CriterionResult,
     Evidence,
     Kind,
@@ -30,6 +27,9 @@ from trialmatch.results import (
     TrialVerdict,
     Verdict,
 )
+from trialmatch.report import CheckReport, change_phrase, evidence_line
+from trialmatch.report.html import MARGIN_MM, render
+from trialmatch.report.steps import attestation_entries, next_steps
 
 from .conftest import AS_OF, PATIENTS
 
@@ -116,9 +116,9 @@ class Page(HTMLParser):
 
 def _report(path: Path) -> CheckReport:
     from trialmatch import __version__
-    from trialmatch.criteria import load_catalogue
-    from trialmatch.engine import data_to_collect, screen_patient
-    from trialmatch.patient import load_patient
+    from trialmatch.engine.criteria import load_catalogue
+    from trialmatch.engine.evaluate import data_to_collect, screen_patient
+    from trialmatch.model.patient import load_patient
 
     patient = load_patient(path, DAY)
     results = screen_patient(load_catalogue(None), patient, DAY)

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from trialmatch.criteria import load_catalogue
-from trialmatch.listing import find_trials, render_table
-from trialmatch.showing import render_trial
+from trialmatch.engine.criteria import load_catalogue
+from trialmatch.report.listing import find_trials, render_table
+from trialmatch.report.showing import render_trial
 
 from .conftest import CRITERIA
 

@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from trialmatch.criteria import load_trial
+from trialmatch.engine.criteria import load_trial
 from trialmatch.errors import InputError
-from trialmatch.patient import Sex, load_patient
-from trialmatch.yamlio import parse_yaml
+from trialmatch.io.yamlio import parse_yaml
+from trialmatch.model.patient import Sex, load_patient
 
 # ----------------------------------------------------------------------------------------------
 # Helpers
@@ -411,7 +411,7 @@ def test_directory_is_refused(tmp_path: Path) -> None:
 
 
 def test_oversized_file_is_refused_before_parsing(tmp_path: Path) -> None:
-    from trialmatch.yamlio import MAX_FILE_BYTES
+    from trialmatch.io.yamlio import MAX_FILE_BYTES
 
     big = tmp_path / "big.yaml"
     with big.open("wb") as fh:

@@ -12,12 +12,12 @@ from typing import Any
 
 import pytest
 
-from trialmatch.criteria import Criterion
-from trialmatch.engine import evaluate_rule
-from trialmatch.patient import Patient
+from trialmatch.engine.criteria import Criterion
+from trialmatch.engine.evaluate import evaluate_rule
+from trialmatch.model.patient import Patient
+from trialmatch.model.results import Evidence, Verdict
+from trialmatch.model.vocab import Vocabulary
 from trialmatch.predicates import Context, calendar_months
-from trialmatch.results import Evidence, Verdict
-from trialmatch.vocab import Vocabulary
 
 # ----------------------------------------------------------------------------------------------
 # Helpers
@@ -1245,7 +1245,7 @@ def test_malignancy_inside_window_says_when_it_clears() -> None:
 ])
 def test_line_places_a_course_without_setting(setting: str | None, line: int | None,
                                               wanted: list[str], expected: bool | None) -> None:
-    from trialmatch.patient import Setting
+    from trialmatch.model.patient import Setting
     from trialmatch.predicates import setting_matches
 
     got = setting_matches(Setting(setting) if setting else None, line, [Setting(w) for w in wanted])
@@ -1269,9 +1269,9 @@ def test_partial_problem_list_names_what_it_records() -> None:
 
 
 def test_open_all_explains_the_missing_data_not_the_review_question() -> None:
-    from trialmatch.criteria import Criterion, Trial
-    from trialmatch.engine import evaluate_criterion
-    from trialmatch.results import Kind
+    from trialmatch.engine.criteria import Criterion, Trial
+    from trialmatch.engine.evaluate import evaluate_criterion
+    from trialmatch.model.results import Kind
 
     crit = Criterion.model_validate({
         "id": "x", "text": "t",

@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from trialmatch.criteria import load_catalogue
-from trialmatch.engine import data_to_collect, screen_patient
-from trialmatch.patient import load_patient
+from trialmatch.engine.criteria import load_catalogue
+from trialmatch.engine.evaluate import data_to_collect, screen_patient
+from trialmatch.model.patient import load_patient
+from trialmatch.model.results import TrialVerdict, Verdict
 from trialmatch.report import CheckReport
 from trialmatch.report.steps import next_steps
 from trialmatch.report.table import Options, build, render
-from trialmatch.results import TrialVerdict, Verdict
 
 from .conftest import PATIENTS
 

@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-from trialmatch.criteria import load_catalogue
-from trialmatch.engine import evaluate_trial
-from trialmatch.patient import Patient
-from trialmatch.yamlio import load_document
+from trialmatch.engine.criteria import load_catalogue
+from trialmatch.engine.evaluate import evaluate_trial
+from trialmatch.io.yamlio import load_document
+from trialmatch.model.patient import Patient
 
 from .conftest import CRITERIA, ROOT
 
@@ -90,8 +90,8 @@ def _columnar_codes(
     import polars as pl
 
     from trialmatch.columnar import Plan, type_batch
-    from trialmatch.csvlayout import parse_header
-    from trialmatch.vocab import Vocabulary
+    from trialmatch.io.csvlayout import parse_header
+    from trialmatch.model.vocab import Vocabulary
 
     vocab = Vocabulary.default()
     columns = ["id", *sorted({c for r in rows for c in r} - {"id"})]
@@ -121,7 +121,7 @@ def test_scenarios_in_the_columnar_engine(trial_id: str) -> None:
     """Every scenario case, exported as a CSV row, gets the same verdict for every criterion
     from the columnar engine as from the per-patient engine (cases the CSV layout cannot hold
     are listed; none may be silently skipped)."""
-    from trialmatch.csvlayout import patient_to_row
+    from trialmatch.io.csvlayout import patient_to_row
 
     cases = [p for p in CASES if p.values[0] == trial_id]
     day_raw = cases[0].values[1]

@@ -12,11 +12,11 @@ from typing import Any
 import jsonschema  # the `test` extra
 import pytest
 
-from trialmatch.criteria import Trial, trial_from_document
+from trialmatch.engine.criteria import Trial, trial_from_document
 from trialmatch.errors import InputError
-from trialmatch.patient import Patient, load_patient, patient_from_document
-from trialmatch.vocab import Vocabulary
-from trialmatch.yamlio import load_document, parse_yaml
+from trialmatch.io.yamlio import load_document, parse_yaml
+from trialmatch.model.patient import Patient, load_patient, patient_from_document
+from trialmatch.model.vocab import Vocabulary
 
 from .conftest import AS_OF, CRITERIA, PATIENTS
 
@@ -179,7 +179,7 @@ def test_several_patients_report_matches_the_report_schema(cli) -> None:
 
 
 def _example_csv(tmp_path: Path, extra: list[dict[str, str]] | None = None) -> Path:
-    from trialmatch.csvlayout import patient_to_row
+    from trialmatch.io.csvlayout import patient_to_row
 
     rows = [patient_to_row(load_patient(p), dt.date.fromisoformat(AS_OF)) for p in EXAMPLES]
     rows += extra or []

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from trialmatch.csvlayout import patient_to_row
-from trialmatch.patient import load_patient
+from trialmatch.io.csvlayout import patient_to_row
+from trialmatch.model.patient import load_patient
 
 from .conftest import AS_OF, PATIENTS
 

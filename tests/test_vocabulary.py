@@ -15,7 +15,7 @@ from types import ModuleType
 import pytest
 
 from trialmatch.errors import InputError
-from trialmatch.vocab import Vocabulary, normalise, normalise_unit
+from trialmatch.model.vocab import Vocabulary, normalise, normalise_unit
 
 
 @pytest.fixture(scope="module")
@@ -1449,8 +1449,8 @@ def test_compiled_vocabulary_is_current_and_equal_to_the_yaml() -> None:
     import json
     from importlib import resources
 
-    from trialmatch.vocab import VOCABULARY_FILES, _compiled
-    from trialmatch.yamlio import parse_yaml
+    from trialmatch.io.yamlio import parse_yaml
+    from trialmatch.model.vocab import VOCABULARY_FILES, _compiled
 
     base = resources.files("trialmatch") / "data" / "vocabulary"
     texts = {n: (base / f"{n}.yaml").read_text("utf-8") for n in VOCABULARY_FILES}

@@ -22,8 +22,8 @@ import polars as pl
 from pydantic import BaseModel
 
 from trialmatch import predicates as P
-from trialmatch.criteria import AllNode, AnyNode, AtLeastNode, NotNode, Trial
-from trialmatch.csvlayout import (
+from trialmatch.engine.criteria import AllNode, AnyNode, AtLeastNode, NotNode, Trial
+from trialmatch.io.csvlayout import (
     FLOAT_RE,
     GROUPS,
     LAB_COLS,
@@ -35,15 +35,15 @@ from trialmatch.csvlayout import (
     Group,
     Header,
 )
-from trialmatch.csvrows import MAX_CELL_CHARS
-from trialmatch.patient import (
+from trialmatch.io.csvrows import MAX_CELL_CHARS
+from trialmatch.model.patient import (
     DATE_MAX,
     DATE_MIN,
     MAX_AGE,
     NO_RESPONSE_OUTCOMES,
     TherapyOutcome,
 )
-from trialmatch.vocab import Vocabulary, normalise
+from trialmatch.model.vocab import Vocabulary, normalise
 
 NOT_MET, MET, UNKNOWN, REVIEW = 0, 1, 2, 3
 CODE = pl.Int8
@@ -1113,7 +1113,7 @@ def _hypersensitivity(args: P.HypersensitivityArgs, b: Plan) -> pl.Expr:
     probe = P.HypersensitivityArgs(drugs=args.drugs, classes=args.classes)
 
     def kind(agent: str) -> int:
-        from trialmatch.patient import Hypersensitivity, Patient
+        from trialmatch.model.patient import Hypersensitivity, Patient
 
         patient = Patient(id="x", hypersensitivities=[Hypersensitivity(agent=agent)])
         ev = P.eval_hypersensitivity(probe, P.Context(patient, b.as_of, b.vocab))
@@ -1134,7 +1134,7 @@ def _hypersensitivity(args: P.HypersensitivityArgs, b: Plan) -> pl.Expr:
 @compiles("donor")
 def _donor(args: P.DonorArgs, b: Plan) -> pl.Expr:
     def verdict(key: str) -> int:
-        from trialmatch.patient import Donor, Patient
+        from trialmatch.model.patient import Donor, Patient
 
         relation, hla, loci = _split(key, 3)
         if relation is None or hla is None:

@@ -19,7 +19,7 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
-from trialmatch.patient import (
+from trialmatch.model.patient import (
     NO_RESPONSE_OUTCOMES,
     DiseaseState,
     Lab,
@@ -30,8 +30,8 @@ from trialmatch.patient import (
     Therapy,
     TherapyOutcome,
 )
-from trialmatch.results import Evidence, Verdict
-from trialmatch.vocab import Vocabulary, normalise
+from trialmatch.model.results import Evidence, Verdict
+from trialmatch.model.vocab import Vocabulary, normalise
 
 # ----------------------------------------------------------------------------------------------
 # Dates

@@ -28,7 +28,7 @@ def _on_signal(signum: int, frame: object) -> None:
     import os
     import signal
 
-    from trialmatch.output import remove_pending
+    from trialmatch.io.output import remove_pending
 
     remove_pending()
     name = "terminated (SIGTERM)" if signum == signal.SIGTERM else "interrupted (Ctrl-C)"

@@ -45,7 +45,7 @@ warnings with --strict; 141 the reader of the output went away."""
 
 def _patient_files(paths: list[Path]) -> list[Path]:
     """Files named, and the .yaml/.yml/.json files of directories named (sorted)."""
-    from trialmatch.validation import SUFFIXES
+    from trialmatch.engine.validation import SUFFIXES
 
     out: list[Path] = []
     for p in paths:
@@ -106,10 +106,10 @@ def check(
 
     A row of a screen CSV: trialmatch check --row 12 patients.csv
     """
-    from trialmatch.data_warnings import data_warnings
-    from trialmatch.engine import data_to_collect, screen_patient
-    from trialmatch.patient import load_patient_document
-    from trialmatch.printable import printable
+    from trialmatch.engine.data_warnings import data_warnings
+    from trialmatch.engine.evaluate import data_to_collect, screen_patient
+    from trialmatch.io.printable import printable
+    from trialmatch.model.patient import load_patient_document
     from trialmatch.report import CheckReport
 
     try:
@@ -118,7 +118,7 @@ def check(
         if fmt == "html" and len(files) > 1:
             raise fail("--format html makes one page per patient: give one patient file")
         if output is not None:
-            from trialmatch.output import check_output
+            from trialmatch.io.output import check_output
 
             check_output(output, files)
         everything = load_trials(criteria, None)
@@ -170,8 +170,8 @@ def check(
 def _csv_row(path: Path, number: int, day: dt.date):  # type: ignore[no-untyped-def]
     """The patient of data row ``number`` of a patients CSV; a row screen reports as an error
     is an input error here, with the same message."""
-    from trialmatch.batch import read_row
-    from trialmatch.csvlayout import RowError
+    from trialmatch.batch.screen import read_row
+    from trialmatch.io.csvlayout import RowError
 
     found = read_row(path, number, day)
     if isinstance(found, RowError):
@@ -180,7 +180,7 @@ def _csv_row(path: Path, number: int, day: dt.date):  # type: ignore[no-untyped-
 
 
 def _echo_error(message: str) -> None:
-    from trialmatch.printable import printable
+    from trialmatch.io.printable import printable
 
     typer.echo(f"error: {printable(message)}", err=True)
 
@@ -233,7 +233,7 @@ def _write_reports(
     if output is None:
         sys.stdout.write(text)
     else:
-        from trialmatch.output import atomic_file
+        from trialmatch.io.output import atomic_file
 
         with atomic_file(output) as fh:
             fh.write(text.encode("utf-8"))

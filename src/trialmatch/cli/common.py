@@ -80,7 +80,7 @@ def _root(
 
 
 def fail(problems: list[Problem] | str) -> typer.Exit:
-    from trialmatch.printable import printable
+    from trialmatch.io.printable import printable
 
     if isinstance(problems, str):
         typer.echo(f"error: {printable(problems)}", err=True)
@@ -107,7 +107,7 @@ def input_errors(fn: F) -> F:
 
 
 def as_of_date(value: str | None) -> dt.date:
-    from trialmatch.patient import DATE_MAX, DATE_MIN
+    from trialmatch.model.patient import DATE_MAX, DATE_MIN
 
     if value is None:
         return dt.date.today()  # the CLI, not the engine, reads the clock
@@ -121,7 +121,7 @@ def as_of_date(value: str | None) -> dt.date:
 
 
 def load_trials(criteria: Path | None, trial_ids: list[str] | None):  # type: ignore[no-untyped-def]
-    from trialmatch.criteria import load_catalogue
+    from trialmatch.engine.criteria import load_catalogue
 
     return pick(load_catalogue(criteria), trial_ids)
 
@@ -143,7 +143,7 @@ def pick(trials, trial_ids: list[str] | None):  # type: ignore[no-untyped-def]
 def select(criteria: Path | None, trial_ids: list[str] | None, condition: str | None):  # type: ignore[no-untyped-def]
     trials = load_trials(criteria, trial_ids)
     if condition is not None:
-        from trialmatch.listing import ListingError, find_trials
+        from trialmatch.report.listing import ListingError, find_trials
 
         try:
             found = find_trials(trials, condition=condition)

@@ -39,7 +39,7 @@ def schema(
 
     Example: trialmatch schema patient > patient.schema.json
     """
-    from trialmatch.schemas import render
+    from trialmatch.report.schemas import render
 
     typer.echo(render(name.value), nl=False)
 

@@ -67,14 +67,14 @@ def screen(
 
     Example: trialmatch screen patients.csv --as-of 2026-11-21 --out results.csv
     """
-    from trialmatch.batch import ENGINES
-    from trialmatch.screening import output_format, run_screen
+    from trialmatch.batch.runner import output_format, run_screen
+    from trialmatch.batch.screen import ENGINES
 
     if engine not in ENGINES:
         raise fail(f"--engine {engine!r} is not allowed (allowed: {', '.join(ENGINES)})")
     day = as_of_date(as_of)
     if out is not None:
-        from trialmatch.output import check_output
+        from trialmatch.io.output import check_output
 
         check_output(out, [patients])  # before any work
     try:

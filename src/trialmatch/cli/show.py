@@ -24,7 +24,7 @@ def show(
 
     Example: trialmatch show NCT01421927
     """
-    from trialmatch.showing import render_trial
+    from trialmatch.report.showing import render_trial
 
     (loaded,) = load_trials(criteria, [trial_id])
     typer.echo(render_trial(loaded), nl=False)

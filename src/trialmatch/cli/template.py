@@ -39,10 +39,10 @@ def template(
     import csv
     import io
 
-    from trialmatch.batch import template_rows
+    from trialmatch.batch.screen import template_rows
 
     if out is not None:
-        from trialmatch.output import check_output
+        from trialmatch.io.output import check_output
 
         check_output(out)
     trials = select(criteria, trial, condition)
@@ -54,7 +54,7 @@ def template(
     if out is None:
         sys.stdout.write(buf.getvalue())
     else:
-        from trialmatch.output import atomic_file
+        from trialmatch.io.output import atomic_file
 
         with atomic_file(out) as fh:
             fh.write(buf.getvalue().encode())

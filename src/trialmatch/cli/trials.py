@@ -50,7 +50,7 @@ def trials(
 
     Example: trialmatch trials --condition myeloma --status recruiting
     """
-    from trialmatch.listing import ListingError, find_trials, render_json, render_table
+    from trialmatch.report.listing import ListingError, find_trials, render_json, render_table
 
     if fmt not in ("table", "json"):
         raise fail(f"--format {fmt!r} is not allowed (allowed: table, json)")

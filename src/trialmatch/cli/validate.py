@@ -43,15 +43,15 @@ def validate(
 
     Example: trialmatch validate criteria/ examples/patients/
     """
-    from trialmatch.validation import validate_paths
+    from trialmatch.engine.validation import validate_paths
 
     targets = paths or []
     if not targets:
-        from trialmatch.criteria import catalogue_dir
+        from trialmatch.engine.criteria import catalogue_dir
 
         targets = [catalogue_dir()]
     report = validate_paths(targets, as_of=as_of_date(as_of))
-    from trialmatch.printable import printable
+    from trialmatch.io.printable import printable
 
     warned: dict[str, int] = {}
     for w in report.warnings:

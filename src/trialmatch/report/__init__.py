@@ -10,8 +10,8 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from trialmatch.engine import DataItem
-from trialmatch.results import CriterionResult, TrialResult, display
+from trialmatch.engine.evaluate import DataItem
+from trialmatch.model.results import CriterionResult, TrialResult, display
 
 
 @dataclass(frozen=True)
@@ -75,6 +75,6 @@ def change_phrase(c: CriterionResult) -> str:
     flipped = {"met": "not_met", "not_met": "met"}.get(c.verdict.value)
     if flipped is None:
         return f"may change on {c.changes_on}"
-    from trialmatch.results import Verdict
+    from trialmatch.model.results import Verdict
 
     return f"becomes {display(c.kind, Verdict(flipped))} on {c.changes_on}"

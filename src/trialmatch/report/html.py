@@ -11,16 +11,16 @@ from __future__ import annotations
 import html
 from collections.abc import Iterable
 
-from trialmatch.printable import printable
-from trialmatch.report import VERDICT_TEXT, CheckReport, change_phrase, evidence_line
-from trialmatch.report.steps import TrialSteps, attestation_entries, trial_steps
-from trialmatch.results import (
+from trialmatch.io.printable import printable
+from trialmatch.model.results import (
     CriterionResult,
     TrialResult,
     TrialVerdict,
     Verdict,
     favourable,
 )
+from trialmatch.report import VERDICT_TEXT, CheckReport, change_phrase, evidence_line
+from trialmatch.report.steps import TrialSteps, attestation_entries, trial_steps
 
 # Print margins; tests derive the printable width from them.
 MARGIN_MM = (14, 12, 14, 12)

@@ -1,8 +1,8 @@
 """JSON output of ``check``: the same records as every other format, plus the schema version,
 as-of date, trialmatch version and criteria file hashes.
 
-The shape is a versioned contract (:mod:`trialmatch.contract`); ``trialmatch schema report``
-prints its JSON Schema (:class:`trialmatch.schemas.CheckReportJson`).
+The shape is a versioned contract (:mod:`trialmatch.report.contract`); ``trialmatch schema report``
+prints its JSON Schema (:class:`trialmatch.report.schemas.CheckReportJson`).
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from collections.abc import Sequence
 from enum import Enum
 from typing import Any
 
-from trialmatch.contract import SCHEMA_VERSION, criteria_file_name
+from trialmatch.model.results import CriterionResult, TrialResult
 from trialmatch.report import CheckReport
+from trialmatch.report.contract import SCHEMA_VERSION, criteria_file_name
 from trialmatch.report.steps import next_steps
-from trialmatch.results import CriterionResult, TrialResult
 
 # TrialResult.counts keys -> the contract's names (a list and its count share a name)
 _COUNT_NAMES = {"passed": "passed", "failed": "failed", "unknown": "unknown",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from trialmatch.printable import printable
+from trialmatch.io.printable import printable
 from trialmatch.report import VERDICT_TEXT, CheckReport, change_phrase, evidence_line
 from trialmatch.report.steps import attestation_entries, next_steps
 

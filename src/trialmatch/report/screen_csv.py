@@ -38,7 +38,7 @@ def escaped(frame: Any) -> Any:
     terminal: records written to standard output when it is one)."""
     import polars as pl
 
-    from trialmatch.printable import printable
+    from trialmatch.io.printable import printable
 
     text = [name for name, dtype in frame.schema.items() if dtype == pl.Utf8]
     return frame.with_columns(
@@ -70,6 +70,6 @@ class Writer:
     def close(self) -> None:
         """Finish the file (a header even when there were no rows)."""
         if self.first:
-            from trialmatch.batch import RECORD_COLUMNS
+            from trialmatch.batch.screen import RECORD_COLUMNS
 
             self.fh.write((",".join(RECORD_COLUMNS) + "\n").encode())

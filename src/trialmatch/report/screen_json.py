@@ -4,7 +4,7 @@
      "records": [{"row": 1, "patient_id": ..., "trial_id": ..., ...}, ...]}
 
 Records are the JSON Lines records without ``schema_version`` (the document carries it once).
-Schema: ``trialmatch schema screen`` (:class:`trialmatch.schemas.ScreenJson`).
+Schema: ``trialmatch schema screen`` (:class:`trialmatch.report.schemas.ScreenJson`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import json
 from typing import Any, BinaryIO
 
 from trialmatch import __version__
-from trialmatch.contract import SCHEMA_VERSION
+from trialmatch.report.contract import SCHEMA_VERSION
 from trialmatch.report.screen_jsonl import as_json_ready
 
 

@@ -1,14 +1,14 @@
 """``screen`` output as JSON Lines: one object per patient and trial, each carrying
 ``schema_version`` (a line is read on its own); criterion id lists as arrays.
 
-Schema: ``trialmatch schema screen`` (:class:`trialmatch.schemas.ScreenRecordJson`).
+Schema: ``trialmatch schema screen`` (:class:`trialmatch.report.schemas.ScreenRecordJson`).
 """
 
 from __future__ import annotations
 
 from typing import Any, BinaryIO
 
-from trialmatch.contract import SCHEMA_VERSION
+from trialmatch.report.contract import SCHEMA_VERSION
 
 ID_LISTS = ("failed", "unknown", "needs_review")
 

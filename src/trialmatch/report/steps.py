@@ -8,7 +8,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from trialmatch.results import CriterionResult, Kind, TrialResult, TrialVerdict, Verdict
+from trialmatch.model.results import CriterionResult, Kind, TrialResult, TrialVerdict, Verdict
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,7 @@ def attestation_entries(steps: TrialSteps) -> list[str]:
     once ``holds`` (true or false), ``by`` (who judged) and ``on`` (when it was judged) are
     filled in: nothing is prefilled, so an entry not filled in is an error, not an answer.
 
-    >>> from trialmatch.results import Kind, Verdict
+    >>> from trialmatch.model.results import Kind, Verdict
     >>> s = TrialSteps("NCT1", (), (Check("exc-x", Kind.exclusion, Verdict.needs_review, "", ""),))
     >>> attestation_entries(s)[0]
     '{trial: NCT1, criterion: exc-x, holds: , by: , on: }'

@@ -13,10 +13,8 @@ import textwrap
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from trialmatch.printable import printable
-from trialmatch.report import VERDICT_TEXT, CheckReport, change_phrase
-from trialmatch.report.steps import TrialSteps, attestation_entries, trial_steps
-from trialmatch.results import (
+from trialmatch.io.printable import printable
+from trialmatch.model.results import (
     CriterionResult,
     TrialResult,
     TrialVerdict,
@@ -24,6 +22,8 @@ from trialmatch.results import (
     failing,
     favourable,
 )
+from trialmatch.report import VERDICT_TEXT, CheckReport, change_phrase
+from trialmatch.report.steps import TrialSteps, attestation_entries, trial_steps
 
 if TYPE_CHECKING:
     from rich.console import Console

@@ -29,10 +29,10 @@ from pydantic import (
 )
 
 from trialmatch.errors import InputError, Problem
+from trialmatch.io.yamlio import Document, load_document, require_mapping
+from trialmatch.model.schema_errors import message_for
+from trialmatch.model.vocab import Vocabulary
 from trialmatch.predicates import REGISTRY, Args, predicate_names
-from trialmatch.schema_errors import message_for
-from trialmatch.vocab import Vocabulary
-from trialmatch.yamlio import Document, load_document, require_mapping
 
 COMBINATORS = ("all", "any", "not", "at_least")
 
@@ -448,7 +448,7 @@ def catalogue_dir() -> Path:
     packaged = Path(str(resources.files("trialmatch"))) / "criteria"
     if packaged.is_dir():
         return packaged
-    return Path(__file__).resolve().parents[2] / "criteria"
+    return Path(__file__).resolve().parents[3] / "criteria"
 
 
 def load_catalogue(

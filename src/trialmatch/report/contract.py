@@ -4,7 +4,7 @@ Every JSON document (and every JSON Lines record) carries ``schema_version``. A 
 minor version adds something (a field, a value of an enumeration) and breaks no reader that
 ignores what it does not know; a change of the major version renames, removes or changes the
 meaning or type of something. ``trialmatch schema report|screen|trials`` prints the exact JSON
-Schema of the version a release writes (generated in :mod:`trialmatch.schemas`).
+Schema of the version a release writes (generated in :mod:`trialmatch.report.schemas`).
 
 Names are the same everywhere: ``trial_id``, ``criterion_id``, ``patient_id``; lists of
 criterion ids are ``failed``, ``unknown`` and ``needs_review``; numbers of criteria are under

@@ -38,7 +38,7 @@ _BOUND_WORDS = {
 
 def _shown(value: Any) -> str:
     """A bad value as a short quotation (never a megabyte in a message)."""
-    from trialmatch.printable import excerpt
+    from trialmatch.io.printable import excerpt
 
     text = repr(value)
     if len(text) <= 62:
@@ -80,7 +80,7 @@ class Place:
 def resolve_loc(model: type[BaseModel], loc: Sequence[Any]) -> Place:
     """Follow an error location through a model's annotations.
 
-    >>> from trialmatch.patient import Patient
+    >>> from trialmatch.model.patient import Patient
     >>> p = resolve_loc(Patient, ("diagnoses", 0, "findings", 0, "Finding", "nme"))
     >>> p.loc, p.fields, p.union_at, p.via_model
     (('diagnoses', 0, 'findings', 0, 'nme'), ('name', 'present', 'date'), 4, True)

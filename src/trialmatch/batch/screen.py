@@ -2,8 +2,9 @@
 
 Two engines give the same records: ``columnar`` (default; Polars expressions over batches of
 rows, see :mod:`trialmatch.columnar`) and ``reference`` (each row read into a
-:class:`~trialmatch.patient.Patient` and evaluated by :mod:`trialmatch.engine`). Memory stays
-bounded: the file is read in batches and each batch's records are handed on before the next.
+:class:`~trialmatch.model.patient.Patient` and evaluated by :mod:`trialmatch.engine.evaluate`).
+Memory stays bounded: the file is read in batches and each batch's records are handed on
+before the next.
 
 Every input row yields one record per trial. A row that cannot be read yields records with the
 verdict ``error`` and the row number, column and problem; the run goes on.
@@ -19,19 +20,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from trialmatch.criteria import LoadedTrial
-from trialmatch.csvlayout import (
+from trialmatch.engine.criteria import LoadedTrial
+from trialmatch.engine.evaluate import evaluate_trial
+from trialmatch.errors import InputError
+from trialmatch.io.csvlayout import (
     Header,
     LayoutError,
     RowError,
     parse_header,
     row_to_patient,
 )
-from trialmatch.engine import evaluate_trial
-from trialmatch.errors import InputError
-from trialmatch.patient import Patient
-from trialmatch.results import Verdict, failing
-from trialmatch.vocab import Vocabulary
+from trialmatch.model.patient import Patient
+from trialmatch.model.results import Verdict, failing
+from trialmatch.model.vocab import Vocabulary
 
 RECORD_COLUMNS = (
     "row",
@@ -62,8 +63,8 @@ def error_kinds() -> dict[str, str]:
     >>> error_kinds()["unterminated_quote"], error_kinds()["not_allowed"]
     ('unterminated quote', 'value not allowed')
     """
-    from trialmatch.csvlayout import KINDS as LAYOUT_KINDS
-    from trialmatch.csvrows import KINDS as SPLITTER_KINDS
+    from trialmatch.io.csvlayout import KINDS as LAYOUT_KINDS
+    from trialmatch.io.csvrows import KINDS as SPLITTER_KINDS
 
     return {**SPLITTER_KINDS, **ROW_KINDS, **LAYOUT_KINDS}
 
@@ -71,7 +72,7 @@ def error_kinds() -> dict[str, str]:
 def kind_keys(error: RowError) -> str:
     """The ``error_kind`` of an error row: one ``kind`` or ``kind@column`` per problem.
 
-    >>> from trialmatch.csvlayout import RowProblem
+    >>> from trialmatch.io.csvlayout import RowProblem
     >>> kind_keys(RowError(3, "sex", "'F' is not allowed", "not_allowed",
     ...                    (RowProblem(None, "csv_error", "..."),)))
     'not_allowed@sex;csv_error'
@@ -219,7 +220,7 @@ class Summary:
 
 def read_header(path: Path, vocab: Vocabulary) -> Header:
     """Read and check a CSV header; problems raise :class:`InputError` (exit code 2)."""
-    from trialmatch.csvrows import read_header as read_header_line
+    from trialmatch.io.csvrows import read_header as read_header_line
 
     text, _ = read_header_line(path)
     try:
@@ -238,7 +239,7 @@ def parse_row(header: Header, number: int, row: bytes) -> dict[str, str] | RowEr
     """One row of the shared splitter as cells by column, or why it cannot be read."""
     # Rows are at most MAX_ROW_BYTES (the splitter's limit); a long cell is then the layout's
     # error, with its column, in both engines (not the csv module's own 128 KiB limit).
-    from trialmatch.csvrows import MAX_ROW_BYTES
+    from trialmatch.io.csvrows import MAX_ROW_BYTES
 
     if csv.field_size_limit() < MAX_ROW_BYTES:
         csv.field_size_limit(MAX_ROW_BYTES)
@@ -275,7 +276,7 @@ def read_row(
 
     >>> # read_row(Path("patients.csv"), 12, date(2026, 11, 21))  -> Patient(id='P-12', ...)
     """
-    from trialmatch.csvrows import blocks
+    from trialmatch.io.csvrows import blocks
 
     if number < 1:
         raise InputError.single(str(path), f"row {number}: data rows are numbered from 1")
@@ -342,7 +343,7 @@ def screen_reference(
 ) -> Iterator[Any]:
     """Screen with the reference engine, one row at a time; yields record frames
     (:data:`RECORD_COLUMNS`, with ``kinds`` :data:`FRAME_COLUMNS`)."""
-    from trialmatch.csvrows import blocks
+    from trialmatch.io.csvrows import blocks
 
     vocab = vocab or Vocabulary.default()
     header = read_header(path, vocab)
@@ -397,14 +398,14 @@ def screen_columnar(
     """Screen with the columnar engine, a block of rows at a time; yields record frames
     (:data:`RECORD_COLUMNS`, with ``kinds`` :data:`FRAME_COLUMNS`).
 
-    Rows come from the shared splitter (:mod:`trialmatch.csvrows`) in blocks of about
+    Rows come from the shared splitter (:mod:`trialmatch.io.csvrows`) in blocks of about
     ``block_bytes``; rows it rejects are error records. A block Polars cannot parse as a
     whole (a row with too many cells) is read row by row with Python's csv module, and still
     evaluated column-wise. ``batch_size`` is kept for the API (blocks bound the memory).
     """
     import polars as pl
 
-    from trialmatch.csvrows import blocks
+    from trialmatch.io.csvrows import blocks
 
     del batch_size
     vocab = vocab or Vocabulary.default()
@@ -746,13 +747,13 @@ _NEEDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 def needed_columns(trials: Sequence[LoadedTrial], vocab: Vocabulary | None = None) -> list[str]:
     """The CSV columns the trials' criteria read, in layout order (plus id and attestations).
 
-    >>> from trialmatch.criteria import load_catalogue
+    >>> from trialmatch.engine.criteria import load_catalogue
     >>> cols = needed_columns([t for t in load_catalogue() if t.trial.id == "NCT01421927"])
     >>> "lab_lvef" in cols and "donor_hla_match" in cols and "lab_hemoglobin" not in cols
     True
     """
-    from trialmatch.criteria import AllNode, AnyNode, AtLeastNode, NotNode
-    from trialmatch.csvlayout import GROUPS, LAB_COLS, SCALARS
+    from trialmatch.engine.criteria import AllNode, AnyNode, AtLeastNode, NotNode
+    from trialmatch.io.csvlayout import GROUPS, LAB_COLS, SCALARS
 
     vocab = vocab or Vocabulary.default()
     scalars: set[str] = {"id"}
@@ -854,7 +855,7 @@ def template_rows(
     trials: Sequence[LoadedTrial], vocab: Vocabulary | None = None, example: bool = True
 ) -> tuple[list[str], list[dict[str, str]]]:
     """Header (the columns the trials need) and, optionally, one example row."""
-    from trialmatch.csvlayout import patient_to_row
+    from trialmatch.io.csvlayout import patient_to_row
 
     columns = needed_columns(trials, vocab)
     rows = []

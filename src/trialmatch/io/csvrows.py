@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from trialmatch.errors import InputError, file_error
-from trialmatch.printable import excerpt
+from trialmatch.io.printable import excerpt
 
 MAX_ROW_BYTES = 1 << 20  # 1 MiB; a cell is at most MAX_CELL_CHARS (checked by the parsers)
 MAX_ROW_LINES = 50  # lines a quoted cell may span before its quote counts as unterminated

@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from trialmatch.errors import InputError, Problem
-from trialmatch.yamlio import Document, load_document, parse_yaml, require_mapping
+from trialmatch.io.yamlio import Document, load_document, parse_yaml, require_mapping
 
 _SPACES = re.compile(r"[\s_\-–—]+")
 

@@ -29,8 +29,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from trialmatch.csvrows import MAX_CELL_CHARS
-from trialmatch.patient import (
+from trialmatch.io.csvrows import MAX_CELL_CHARS
+from trialmatch.io.printable import excerpt
+from trialmatch.model.patient import (
     LISTINGS,
     ConditionStatus,
     DiseaseState,
@@ -40,8 +41,7 @@ from trialmatch.patient import (
     TherapyOutcome,
     screening_problems,
 )
-from trialmatch.printable import excerpt
-from trialmatch.schema_errors import field_path, message_for
+from trialmatch.model.schema_errors import field_path, message_for
 
 DATE_RE = r"^\d{4}-\d{2}-\d{2}$"
 INT_RE = r"^[+-]?\d{1,9}$"
@@ -342,7 +342,7 @@ def template_columns(lab_ids: Sequence[str], groups: Sequence[str] | None = None
 
 
 # Stable keys for why a row cannot be read (reports group error rows by them and by column),
-# with a short label each. The splitter's own kinds are in :data:`trialmatch.csvrows.KINDS`.
+# with a short label each. The splitter's own kinds are in :data:`trialmatch.io.csvrows.KINDS`.
 KINDS = {
     "cell_too_long": "cell longer than 10,000 characters",
     "empty_list_item": "empty item in a ';' list",
@@ -440,7 +440,7 @@ def parse_cell(column: str, col: Col, text: str) -> Any:
 @dataclass(frozen=True)
 class RowProblem:
     """One reason a row cannot be read: the column (None for the whole row), a key of
-    :data:`KINDS` (or :data:`trialmatch.csvrows.KINDS`) and the message."""
+    :data:`KINDS` (or :data:`trialmatch.io.csvrows.KINDS`) and the message."""
 
     column: str | None
     kind: str
@@ -729,7 +729,7 @@ def patient_to_row(patient: Patient, as_of: dt.date | None = None) -> dict[str, 
             value = value.get(p) if isinstance(value, dict) else None
         if value is not None:
             row[col.suffix] = _cell(value)
-    from trialmatch.vocab import Vocabulary
+    from trialmatch.model.vocab import Vocabulary
 
     vocab = Vocabulary.default()
     by_lab: dict[str, list[Any]] = {}

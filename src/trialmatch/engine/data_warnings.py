@@ -21,13 +21,13 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from trialmatch.criteria import LoadedTrial, Trial
+from trialmatch.engine.criteria import LoadedTrial, Trial
 from trialmatch.errors import location
-from trialmatch.patient import Listing, Patient, T
+from trialmatch.io.yamlio import Document
+from trialmatch.model.patient import Listing, Patient, T
+from trialmatch.model.results import TrialResult, Verdict
+from trialmatch.model.vocab import Vocabulary
 from trialmatch.predicates import procedure_type, response_category
-from trialmatch.results import TrialResult, Verdict
-from trialmatch.vocab import Vocabulary
-from trialmatch.yamlio import Document
 
 Loc = tuple[str | int, ...]
 
@@ -287,8 +287,8 @@ def data_warnings(
     Attestations are checked against ``trials`` (the whole catalogue, not a selection), else
     against the trials in ``results``; with neither, they are not checked.
 
-    >>> from trialmatch.yamlio import parse_yaml
-    >>> from trialmatch.patient import patient_from_document
+    >>> from trialmatch.io.yamlio import parse_yaml
+    >>> from trialmatch.model.patient import patient_from_document
     >>> doc = parse_yaml("id: P1\\nlabs:\\n  - {name: creatinine, value: 1, unit: mg/L.}\\n",
     ...                  "p.yaml")
     >>> print(data_warnings(doc, patient_from_document(doc))[0])

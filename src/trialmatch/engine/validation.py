@@ -7,12 +7,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from trialmatch.criteria import LoadedTrial, Trial, load_catalogue, trial_from_document
-from trialmatch.data_warnings import DataWarning, data_warnings, items, patient_warnings
+from trialmatch.engine.criteria import LoadedTrial, Trial, load_catalogue, trial_from_document
+from trialmatch.engine.data_warnings import DataWarning, data_warnings, items, patient_warnings
 from trialmatch.errors import InputError, Problem
-from trialmatch.patient import Patient, all_problems, patient_from_document
-from trialmatch.vocab import Vocabulary
-from trialmatch.yamlio import Document, DocumentProblems, load_document
+from trialmatch.io.yamlio import Document, DocumentProblems, load_document
+from trialmatch.model.patient import Patient, all_problems, patient_from_document
+from trialmatch.model.vocab import Vocabulary
 
 __all__ = ["ValidationReport", "items", "patient_warnings", "validate_paths"]
 
@@ -112,13 +112,13 @@ def patient_data_warnings(
     """The data warnings of a patient against ``trials``; with ``as_of`` the patient is
     screened first, so each warning names the criteria it left unknown.
 
-    >>> from trialmatch.yamlio import parse_yaml
+    >>> from trialmatch.io.yamlio import parse_yaml
     >>> doc = parse_yaml("id: P1\\nattestations:\\n  - {trial: NCT0, criterion: a, "
     ...                  "holds: true, by: x, on: 2026-01-01}\\n", "p.yaml")
     >>> print(patient_data_warnings(doc, patient_from_document(doc), [])[0])
     p.yaml:3:6: warning: attestation names trial 'NCT0', which is not in the catalogue
     """
-    from trialmatch.engine import evaluate_trial
+    from trialmatch.engine.evaluate import evaluate_trial
 
     vocab = vocab or Vocabulary.default()
     results = None

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from trialmatch.criteria import AllNode, AnyNode, AtLeastNode, Criterion, LoadedTrial, NotNode
-from trialmatch.engine import encoding_of
-from trialmatch.printable import printable
+from trialmatch.engine.criteria import (
+    AllNode,
+    AnyNode,
+    AtLeastNode,
+    Criterion,
+    LoadedTrial,
+    NotNode,
+)
+from trialmatch.engine.evaluate import encoding_of
+from trialmatch.io.printable import printable
 
 
 def has_review_leaf(node: BaseModel) -> bool:
@@ -33,13 +40,13 @@ def render_trial(loaded: LoadedTrial, width: int | None = None) -> str:
     """Plain-text description of a trial and every criterion, ``width`` columns at most
     (default: the terminal's); long text wraps with a hanging indent, ids are never cut.
 
-    >>> from trialmatch.criteria import load_catalogue
+    >>> from trialmatch.engine.criteria import load_catalogue
     >>> text = render_trial(load_catalogue()[0], width=80)
     >>> "computable" in text, max(map(len, text.splitlines())) <= 80
     (True, True)
     """
-    from trialmatch.contract import criteria_file_name
-    from trialmatch.wrapping import hanging, terminal_width
+    from trialmatch.report.contract import criteria_file_name
+    from trialmatch.report.wrapping import hanging, terminal_width
 
     width = width or terminal_width()
     t = loaded.trial

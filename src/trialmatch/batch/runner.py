@@ -15,8 +15,8 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from trialmatch.batch import RECORD_COLUMNS, Summary, TrialTally, screen
-from trialmatch.criteria import LoadedTrial
+from trialmatch.batch.screen import RECORD_COLUMNS, Summary, TrialTally, screen
+from trialmatch.engine.criteria import LoadedTrial
 
 FORMATS = ("csv", "json", "jsonl")
 # The --out extension names the format unless --format is given (case does not matter).
@@ -104,14 +104,14 @@ def run_screen(
     from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from trialmatch.output import atomic_file
+    from trialmatch.io.output import atomic_file
     from trialmatch.report.screen_summary import build
 
     summary = Summary({t.trial.id: TrialTally() for t in trials})
     err = Console(stderr=True, highlight=False)
     if engine == "columnar":
-        from trialmatch.batch import columnar_misfit, read_header
-        from trialmatch.vocab import Vocabulary
+        from trialmatch.batch.screen import columnar_misfit, read_header
+        from trialmatch.model.vocab import Vocabulary
 
         note = columnar_misfit(read_header(patients, Vocabulary.default()))
         if note and not quiet:
@@ -148,7 +148,7 @@ def run_screen(
     if not quiet:
         build(summary, list(trials), Console(highlight=False) if out is not None else err)
         if out is not None:
-            from trialmatch.printable import printable
+            from trialmatch.io.printable import printable
 
             records = summary.rows * len(trials)
             err.print(f"wrote {records:,} records ({fmt}) to {printable(str(out))}", markup=False)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import shutil
 import textwrap
 
-from trialmatch.printable import printable
+from trialmatch.io.printable import printable
 
 
 def terminal_width(default: int = 80) -> int:

@@ -31,8 +31,8 @@ from pydantic import (
 )
 
 from trialmatch.errors import InputError
-from trialmatch.schema_errors import Place, message_for, resolve_loc
-from trialmatch.yamlio import Document, DocumentProblems, load_document, require_mapping
+from trialmatch.io.yamlio import Document, DocumentProblems, load_document, require_mapping
+from trialmatch.model.schema_errors import Place, message_for, resolve_loc
 
 # Dates a patient record can hold: anything outside is a typing slip (9999-12-31, 0001-01-01)
 # and date arithmetic (windows of up to 150 years) stays within the calendar.
@@ -520,7 +520,7 @@ def patient_from_document(doc: Document, as_of: dt.date | None = None) -> Patien
     """Validate a parsed document as a patient; every problem is reported with its line, in
     file order. With ``as_of``, values impossible on that screening date are problems too.
 
-    >>> from trialmatch.yamlio import parse_yaml
+    >>> from trialmatch.io.yamlio import parse_yaml
     >>> doc = parse_yaml("id: P1\\nbirthdate: 1950-01-01\\necog: '1'\\n", "p.yaml")
     >>> patient_from_document(doc)
     Traceback (most recent call last):
@@ -550,7 +550,7 @@ def all_problems(exc: InputError, as_of: dt.date | None = None) -> InputError:
     A model problem on the line of a YAML problem is left out (it is the same mistake: an
     impossible date is also not a date).
 
-    >>> from trialmatch.yamlio import parse_yaml
+    >>> from trialmatch.io.yamlio import parse_yaml
     >>> try:
     ...     parse_yaml("id: P1\\nsex: male\\nsex: female\\nbirthdate: 1950-01-01\\n", "p.yaml")
     ... except InputError as exc:

@@ -15,9 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from trialmatch import __version__
-from trialmatch.contract import SCHEMA_VERSION, criteria_file_name
-from trialmatch.criteria import LoadedTrial, Phase, Status, StudyType
-from trialmatch.vocab import Vocabulary
+from trialmatch.engine.criteria import LoadedTrial, Phase, Status, StudyType
+from trialmatch.model.vocab import Vocabulary
+from trialmatch.report.contract import SCHEMA_VERSION, criteria_file_name
 
 
 class ListingError(ValueError):
@@ -98,7 +98,7 @@ def find_trials(
     """Trials matching every given filter. Status, phase and type are compared without
     regard to case; a bad value or an unknown condition raises :class:`ListingError`.
 
-    >>> from trialmatch.criteria import load_catalogue
+    >>> from trialmatch.engine.criteria import load_catalogue
     >>> found = find_trials(load_catalogue(), condition="C90.0", statuses=["Recruiting"])
     >>> [(x.trial.trial.id, x.matched_via) for x in found]
     [('NCT02538198', 'multiple myeloma (ICD-10-CM C90.00, C90.01, C90.02)')]
@@ -165,7 +165,7 @@ def _row(x: Listed) -> dict[str, object]:
 def as_dict(found: Sequence[Listed]) -> dict[str, object]:
     """The listing as JSON-ready data (schema: ``trialmatch schema trials``).
 
-    >>> from trialmatch.criteria import load_catalogue
+    >>> from trialmatch.engine.criteria import load_catalogue
     >>> data = as_dict(find_trials(load_catalogue(), condition="myeloma"))
     >>> data["schema_version"], [t["trial_id"] for t in data["trials"]]
     ('1.0', ['NCT01421927', 'NCT02538198'])
@@ -187,13 +187,13 @@ def render_table(found: Sequence[Listed], width: int | None = None) -> str:
     trial a line with the id, phase, status and type (aligned), then the title, conditions
     and how the condition matched, wrapped with a hanging indent. Ids are never cut.
 
-    >>> from trialmatch.criteria import load_catalogue
+    >>> from trialmatch.engine.criteria import load_catalogue
     >>> text = render_table(find_trials(load_catalogue(), condition="myeloma"), width=80)
     >>> print(text.splitlines()[0])
     NCT01421927  phase 1  completed   interventional
     """
-    from trialmatch.printable import printable
-    from trialmatch.wrapping import hanging, terminal_width
+    from trialmatch.io.printable import printable
+    from trialmatch.report.wrapping import hanging, terminal_width
 
     width = width or terminal_width()
     if not found:

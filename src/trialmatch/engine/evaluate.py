@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
-from trialmatch.criteria import (
+from trialmatch.engine.criteria import (
     AllNode,
     AnyNode,
     AtLeastNode,
@@ -22,9 +22,8 @@ from trialmatch.criteria import (
     NotNode,
     Trial,
 )
-from trialmatch.patient import Attestation, Patient
-from trialmatch.predicates import REGISTRY, Context
-from trialmatch.results import (
+from trialmatch.model.patient import Attestation, Patient
+from trialmatch.model.results import (
     CriterionResult,
     Evidence,
     Kind,
@@ -34,7 +33,8 @@ from trialmatch.results import (
     failing,
     favourable,
 )
-from trialmatch.vocab import Vocabulary
+from trialmatch.model.vocab import Vocabulary
+from trialmatch.predicates import REGISTRY, Context
 
 
 @dataclass(frozen=True)
@@ -141,7 +141,7 @@ def evaluate_rule(node: BaseModel, ctx: Context) -> Outcome:
 def describe_rule(node: BaseModel) -> str:
     """A compact one-line rendering of a rule tree, for ``show`` and reports.
 
-    >>> from trialmatch.criteria import Criterion
+    >>> from trialmatch.engine.criteria import Criterion
     >>> describe_rule(Criterion(id="a", text="t", rule={"ecog": {"at_most": 2}}).rule)
     'ecog(at_most=2)'
     """

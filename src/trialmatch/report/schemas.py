@@ -1,8 +1,8 @@
 """JSON Schemas for the files trialmatch reads and the JSON it writes, generated from models.
 
 * ``patient`` and ``criteria``: from the loaders' own pydantic models
-  (:class:`trialmatch.patient.Patient`, :class:`trialmatch.criteria.Trial`), widened where a
-  loader accepts a shorthand the model's schema cannot say: ``ecog: 1`` for
+  (:class:`trialmatch.model.patient.Patient`, :class:`trialmatch.engine.criteria.Trial`),
+  widened where a loader accepts a shorthand the model's schema cannot say: ``ecog: 1`` for
   ``{value: 1}``, a plain list for ``{items: [...]}`` (history lists), ``phase: 2`` for
   ``"2"``. A file the schema rejects is rejected by ``trialmatch validate``; ``validate``
   checks more (vocabulary terms, dates against the screening date, cross-field rules).
@@ -23,8 +23,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
-from trialmatch.contract import SCHEMA_VERSION
-from trialmatch.results import Kind, TrialVerdict, Verdict
+from trialmatch.model.results import Kind, TrialVerdict, Verdict
+from trialmatch.report.contract import SCHEMA_VERSION
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 VERSION_PATTERN = rf"^{SCHEMA_VERSION.split('.')[0]}\.[0-9]+$"  # any minor of this major
@@ -232,7 +232,7 @@ class TrialsJson(_Out):
 
 
 def _plain_list_too(schema: dict[str, Any]) -> None:
-    """History lists (:class:`trialmatch.patient.Listing`) may be written as a plain list."""
+    """History lists (:class:`trialmatch.model.patient.Listing`) may be written as a plain list."""
     for name, definition in list(schema["$defs"].items()):
         if name.startswith("Listing_"):
             items = definition["properties"]["items"]
@@ -251,7 +251,7 @@ def patient_schema() -> dict[str, Any]:
     >>> s["title"], "ecog" in s["properties"]
     ('trialmatch patient profile', True)
     """
-    from trialmatch.patient import Patient
+    from trialmatch.model.patient import Patient
 
     schema = copy.deepcopy(Patient.model_json_schema())
     _plain_list_too(schema)
@@ -272,7 +272,7 @@ def criteria_schema() -> dict[str, Any]:
     >>> "inclusion" in criteria_schema()["properties"]
     True
     """
-    from trialmatch.criteria import Phase, Trial
+    from trialmatch.engine.criteria import Phase, Trial
 
     schema = copy.deepcopy(Trial.model_json_schema())
     # phase: 2 is read as "2" (Trial._phase_text)

@@ -1,0 +1,1 @@
+"""Batch screening: reading patient CSVs, the columnar plan, both engines, templates."""

@@ -1,0 +1,2 @@
+"""Evaluation: criteria files and rule trees, the per-patient engine, validation and data
+warnings."""

@@ -1,0 +1,1 @@
+"""The data models: patients, the vocabulary, verdicts and evidence."""
