@@ -63,7 +63,7 @@ print(f"{t1 - t0:.6f} {df.height} {df.width}")
 sys.path.insert(0, str(HERE))
 import generate_patients as gen  # noqa: E402
 
-from trialmatch.io import csvlayout  # noqa: E402
+from trialmatch.model import csvlayout  # noqa: E402
 
 
 @dataclass

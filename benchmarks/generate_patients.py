@@ -1,4 +1,4 @@
-"""Generate a synthetic patients CSV in the layout of :mod:`trialmatch.io.csvlayout`.
+"""Generate a synthetic patients CSV in the layout of :mod:`trialmatch.model.csvlayout`.
 
 Usage::
 
@@ -42,7 +42,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
-from trialmatch.io import csvlayout
+from trialmatch.model import csvlayout, csvrow
 
 T = TypeVar("T")
 
@@ -1012,7 +1012,7 @@ def check(out: Path, log: dict[int, str], limit: int = CHECK_ROWS) -> bool:
             n += 1
             if n > limit:
                 break
-            result = csvlayout.row_to_patient(header, dict(zip(columns, cells, strict=True)), n)
+            result = csvrow.row_to_patient(header, dict(zip(columns, cells, strict=True)), n)
             bad = log.get(n)
             if isinstance(result, csvlayout.RowError):
                 errors += 1
@@ -1047,7 +1047,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--bad-rows", type=float, default=0.0,
                    help="fraction of rows given one bad cell (default 0)")
     p.add_argument("--check", action="store_true",
-                   help=f"read the first {CHECK_ROWS} rows back through csvlayout.row_to_patient")
+                   help=f"read the first {CHECK_ROWS} rows back through csvrow.row_to_patient")
     a = p.parse_args(argv)
     if a.rows < 0 or not 0.0 <= a.missing < 1.0 or not 0.0 <= a.bad_rows <= 1.0:
         p.error("--rows must be >= 0, --missing in [0, 1), --bad-rows in [0, 1]")

@@ -33,16 +33,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
-from trialmatch.batch.screen import RECORD_COLUMNS, screen, screen_columnar
+from trialmatch.batch.records import RECORD_COLUMNS
+from trialmatch.batch.screen import screen, screen_columnar
 from trialmatch.engine.criteria import LoadedTrial, load_catalogue
 from trialmatch.engine.evaluate import evaluate_trial
-from trialmatch.io.csvlayout import (
+from trialmatch.model.csvlayout import (
     GROUPS,
     parse_header,
-    patient_to_row,
-    row_to_patient,
     template_columns,
 )
+from trialmatch.model.csvrow import patient_to_row, row_to_patient
 from trialmatch.model.patient import Patient, load_patient
 from trialmatch.model.results import Verdict, failing
 from trialmatch.model.vocab import Vocabulary

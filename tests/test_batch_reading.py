@@ -16,10 +16,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from trialmatch.batch.runner import ALLOCATOR_CONF, tune_allocator
-from trialmatch.batch.screen import Summary, TrialTally, screen
+from trialmatch.batch.records import Summary, TrialTally
+from trialmatch.batch.screen import screen
 from trialmatch.engine.criteria import load_catalogue
 from trialmatch.io.csvrows import blocks as row_blocks
+from trialmatch.report.screen_runner import ALLOCATOR_CONF, tune_allocator
 
 from .test_screen_cli import example_csv
 
@@ -136,7 +137,7 @@ def test_answers_are_the_same_when_the_vocabulary_memo_starts_afresh(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """With the per-mapping memo cleared at every batch, records are unchanged."""
-    import trialmatch.columnar as columnar
+    import trialmatch.columnar.builder as builder
     from trialmatch.batch.screen import screen_columnar
 
     trials = load_catalogue()
@@ -148,7 +149,7 @@ def test_answers_are_the_same_when_the_vocabulary_memo_starts_afresh(
         return [r for frame in frames for r in frame.to_dicts()]
 
     kept = records()
-    monkeypatch.setattr(columnar, "MEMO_LIMIT", 0)
+    monkeypatch.setattr(builder, "MEMO_LIMIT", 0)
     assert records() == kept
     reference = [r for f in screen(src, trials, day, "reference") for r in f.to_dicts()]
     assert kept == reference
@@ -157,8 +158,8 @@ def test_answers_are_the_same_when_the_vocabulary_memo_starts_afresh(
 def test_shared_columns_are_built_once_and_staged_after_what_they_use(tmp_path: Path) -> None:
     """A shared sub-expression is compiled once per key and computed in a stage after the
     shared columns it reads; the leaves read it as a column."""
-    from trialmatch.batch.screen import read_header
-    from trialmatch.columnar import Plan
+    from trialmatch.batch.plan import Plan
+    from trialmatch.batch.read import read_header
     from trialmatch.model.vocab import Vocabulary
 
     vocab = Vocabulary.default()
@@ -191,8 +192,8 @@ def test_shared_columns_are_built_once_and_staged_after_what_they_use(tmp_path: 
 def test_catalogue_leaves_share_per_slot_columns(tmp_path: Path) -> None:
     """Therapy slots are computed once for all criteria asking about them (started, the
     indication), not once per criterion: the shared keys are fewer than their uses."""
-    from trialmatch.batch.screen import read_header
-    from trialmatch.columnar import Plan
+    from trialmatch.batch.plan import Plan
+    from trialmatch.batch.read import read_header
     from trialmatch.model.vocab import Vocabulary
 
     vocab = Vocabulary.default()

@@ -11,7 +11,7 @@ import pytest
 
 from trialmatch.engine.criteria import load_catalogue
 from trialmatch.engine.evaluate import evaluate_trial
-from trialmatch.io.csvlayout import (
+from trialmatch.model.csvlayout import (
     GROUPS,
     LAB_COLS,
     SCALARS,
@@ -22,10 +22,9 @@ from trialmatch.io.csvlayout import (
     RowError,
     parse_cell,
     parse_header,
-    patient_to_row,
-    row_to_patient,
     template_columns,
 )
+from trialmatch.model.csvrow import patient_to_row, row_to_patient
 from trialmatch.model.patient import Patient, load_patient
 from trialmatch.model.vocab import Vocabulary
 

@@ -20,7 +20,7 @@ from trialmatch.engine.evaluate import data_to_collect, evaluate_rule, evaluate_
 from trialmatch.model.patient import Patient
 from trialmatch.model.results import Kind, TrialResult, TrialVerdict, Verdict
 from trialmatch.model.vocab import Vocabulary
-from trialmatch.predicates import Context
+from trialmatch.predicates.context import Context
 
 # ----------------------------------------------------------------------------------------------
 # Helpers

@@ -17,7 +17,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from trialmatch.batch.screen import RECORD_COLUMNS, screen
+from trialmatch.batch.records import RECORD_COLUMNS
+from trialmatch.batch.screen import screen
 from trialmatch.engine.criteria import load_catalogue
 from trialmatch.errors import InputError
 from trialmatch.io.yamlio import parse_yaml

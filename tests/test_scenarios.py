@@ -89,8 +89,9 @@ def _columnar_codes(
     handed to the reference path (an unusual cell) instead of being evaluated column-wise."""
     import polars as pl
 
-    from trialmatch.columnar import Plan, type_batch
-    from trialmatch.io.csvlayout import parse_header
+    from trialmatch.batch.plan import Plan
+    from trialmatch.columnar.typed import type_batch
+    from trialmatch.model.csvlayout import parse_header
     from trialmatch.model.vocab import Vocabulary
 
     vocab = Vocabulary.default()
@@ -121,7 +122,7 @@ def test_scenarios_in_the_columnar_engine(trial_id: str) -> None:
     """Every scenario case, exported as a CSV row, gets the same verdict for every criterion
     from the columnar engine as from the per-patient engine (cases the CSV layout cannot hold
     are listed; none may be silently skipped)."""
-    from trialmatch.io.csvlayout import patient_to_row
+    from trialmatch.model.csvrow import patient_to_row
 
     cases = [p for p in CASES if p.values[0] == trial_id]
     day_raw = cases[0].values[1]

@@ -179,7 +179,7 @@ def test_several_patients_report_matches_the_report_schema(cli) -> None:
 
 
 def _example_csv(tmp_path: Path, extra: list[dict[str, str]] | None = None) -> Path:
-    from trialmatch.io.csvlayout import patient_to_row
+    from trialmatch.model.csvrow import patient_to_row
 
     rows = [patient_to_row(load_patient(p), dt.date.fromisoformat(AS_OF)) for p in EXAMPLES]
     rows += extra or []

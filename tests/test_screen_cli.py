@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from trialmatch.io.csvlayout import patient_to_row
+from trialmatch.model.csvrow import patient_to_row
 from trialmatch.model.patient import load_patient
 
 from .conftest import AS_OF, PATIENTS

@@ -15,17 +15,13 @@ import pytest
 from polars.testing import assert_frame_equal
 from rich.console import Console
 
-from trialmatch.batch.screen import (
-    FRAME_COLUMNS,
-    Summary,
-    TrialTally,
-    read_row,
-    screen_columnar,
-    screen_reference,
-)
+from trialmatch.batch.read import read_row
+from trialmatch.batch.records import FRAME_COLUMNS, Summary, TrialTally
+from trialmatch.batch.screen import screen_columnar, screen_reference
 from trialmatch.engine.criteria import LoadedTrial, load_catalogue
 from trialmatch.errors import InputError
-from trialmatch.io.csvlayout import RowError, parse_header, row_to_patient
+from trialmatch.model.csvlayout import RowError, parse_header
+from trialmatch.model.csvrow import row_to_patient
 from trialmatch.model.patient import Patient
 from trialmatch.report.screen_summary import build
 
@@ -175,7 +171,8 @@ def test_summary_of_many_frames_equals_the_summary_of_their_concatenation(
 
 
 def test_frames_without_kinds_count_their_error_rows_all_the_same(tmp_path: Path) -> None:
-    from trialmatch.batch.screen import RECORD_COLUMNS, screen
+    from trialmatch.batch.records import RECORD_COLUMNS
+    from trialmatch.batch.screen import screen
 
     frame = records(screen(bad_csv(tmp_path), TRIALS, AS_OF))
     assert frame.columns == list(RECORD_COLUMNS)  # the output contract, unchanged
@@ -261,7 +258,7 @@ def big_summary(trials: list[LoadedTrial]) -> Summary:
             paths=paths,
             path_unknown={"": {ids[1]: 600}},
         )
-    from trialmatch.batch.screen import ErrorKind
+    from trialmatch.batch.records import ErrorKind
 
     summary.errors = {
         "unterminated_quote": ErrorKind(50, [6, 19, 44, 101, 2000]),
@@ -385,8 +382,8 @@ def test_read_row_counts_rows_as_screen_does_blank_lines_and_quoted_newlines(
     "name",
     [
         "trialmatch.batch.screen",
-        "trialmatch.io.csvlayout",
-        "trialmatch.batch.runner",
+        "trialmatch.model.csvlayout",
+        "trialmatch.report.screen_runner",
         "trialmatch.report.screen_summary",
     ],
 )

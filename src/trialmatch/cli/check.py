@@ -170,8 +170,8 @@ def check(
 def _csv_row(path: Path, number: int, day: dt.date):  # type: ignore[no-untyped-def]
     """The patient of data row ``number`` of a patients CSV; a row screen reports as an error
     is an input error here, with the same message."""
-    from trialmatch.batch.screen import read_row
-    from trialmatch.io.csvlayout import RowError
+    from trialmatch.batch.read import read_row
+    from trialmatch.model.csvlayout import RowError
 
     found = read_row(path, number, day)
     if isinstance(found, RowError):

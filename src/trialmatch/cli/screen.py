@@ -67,8 +67,8 @@ def screen(
 
     Example: trialmatch screen patients.csv --as-of 2026-11-21 --out results.csv
     """
-    from trialmatch.batch.runner import output_format, run_screen
     from trialmatch.batch.screen import ENGINES
+    from trialmatch.report.screen_runner import output_format, run_screen
 
     if engine not in ENGINES:
         raise fail(f"--engine {engine!r} is not allowed (allowed: {', '.join(ENGINES)})")

@@ -39,7 +39,7 @@ def template(
     import csv
     import io
 
-    from trialmatch.batch.screen import template_rows
+    from trialmatch.batch.template import template_rows
 
     if out is not None:
         from trialmatch.io.output import check_output

@@ -32,7 +32,8 @@ from trialmatch.errors import InputError, Problem
 from trialmatch.io.yamlio import Document, load_document, require_mapping
 from trialmatch.model.schema_errors import message_for
 from trialmatch.model.vocab import Vocabulary
-from trialmatch.predicates import REGISTRY, Args, predicate_names
+from trialmatch.predicates import REGISTRY, predicate_names
+from trialmatch.predicates.base import Args
 
 COMBINATORS = ("all", "any", "not", "at_least")
 

@@ -27,7 +27,8 @@ from trialmatch.io.yamlio import Document
 from trialmatch.model.patient import Listing, Patient, T
 from trialmatch.model.results import TrialResult, Verdict
 from trialmatch.model.vocab import Vocabulary
-from trialmatch.predicates import procedure_type, response_category
+from trialmatch.predicates.history import response_category
+from trialmatch.predicates.procedure import procedure_type
 
 Loc = tuple[str | int, ...]
 

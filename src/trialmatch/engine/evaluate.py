@@ -34,7 +34,8 @@ from trialmatch.model.results import (
     favourable,
 )
 from trialmatch.model.vocab import Vocabulary
-from trialmatch.predicates import REGISTRY, Context
+from trialmatch.predicates import REGISTRY
+from trialmatch.predicates.context import Context
 
 
 @dataclass(frozen=True)

@@ -70,6 +70,6 @@ class Writer:
     def close(self) -> None:
         """Finish the file (a header even when there were no rows)."""
         if self.first:
-            from trialmatch.batch.screen import RECORD_COLUMNS
+            from trialmatch.batch.records import RECORD_COLUMNS
 
             self.fh.write((",".join(RECORD_COLUMNS) + "\n").encode())

@@ -17,7 +17,7 @@ from rich.cells import cell_len
 from rich.console import Console
 from rich.text import Text
 
-from trialmatch.batch.screen import ErrorKind, Summary, error_kinds
+from trialmatch.batch.records import ErrorKind, Summary, error_kinds
 from trialmatch.engine.criteria import LoadedTrial
 from trialmatch.io.printable import printable
 
@@ -112,7 +112,7 @@ def _n(n: int) -> str:
 def lines(summary: Summary, trials: list[LoadedTrial], width: int = 80) -> Iterator[Text]:
     """The summary as lines of plain text (no markup), each at most ``width`` cells.
 
-    >>> from trialmatch.batch.screen import TrialTally
+    >>> from trialmatch.batch.records import TrialTally
     >>> [str(t) for t in lines(Summary({}, rows=3), [])][0]
     'Screened 3 patient rows (0 could not be read)'
     """

@@ -15,7 +15,8 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from trialmatch.batch.screen import RECORD_COLUMNS, Summary, TrialTally, screen
+from trialmatch.batch.records import RECORD_COLUMNS, Summary, TrialTally
+from trialmatch.batch.screen import screen
 from trialmatch.engine.criteria import LoadedTrial
 
 FORMATS = ("csv", "json", "jsonl")
@@ -110,7 +111,7 @@ def run_screen(
     summary = Summary({t.trial.id: TrialTally() for t in trials})
     err = Console(stderr=True, highlight=False)
     if engine == "columnar":
-        from trialmatch.batch.screen import columnar_misfit, read_header
+        from trialmatch.batch.read import columnar_misfit, read_header
         from trialmatch.model.vocab import Vocabulary
 
         note = columnar_misfit(read_header(patients, Vocabulary.default()))
