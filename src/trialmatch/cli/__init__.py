@@ -17,7 +17,19 @@ from trialmatch.cli.common import app
 __all__ = ["app", "main"]
 
 # Each command module registers its command on ``app``; ``--help`` lists them in this order.
-COMMANDS = ("check", "validate", "show", "trials", "schema", "screen", "template", "version")
+COMMANDS = (
+    "check",
+    "validate",
+    "show",
+    "trials",
+    "schema",
+    "screen",
+    "template",
+    "importing",
+    "import_fhir",
+    "import_ctgov",
+    "version",
+)
 for _name in COMMANDS:
     importlib.import_module(f"trialmatch.cli.{_name}")
 
