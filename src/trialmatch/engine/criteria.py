@@ -228,6 +228,55 @@ class Trial(_Strict):
 
 
 @dataclass(frozen=True)
+class Coverage:
+    """How much of a trial is computable: criteria with a rule and no part left to a person,
+    criteria with a rule that has a part a person judges, and criteria a person judges.
+
+    >>> Coverage(12, 2, 6).describe()
+    '12 of 20 criteria computable, 2 partly computable, 6 need review'
+    """
+
+    computable: int
+    partly: int
+    review: int
+
+    @property
+    def total(self) -> int:
+        """Every criterion of the trial."""
+        return self.computable + self.partly + self.review
+
+    def describe(self) -> str:
+        """The coverage as one phrase."""
+        text = f"{self.computable} of {self.total} criteria computable"
+        if self.partly:
+            text += f", {self.partly} partly computable"
+        return text + f", {self.review} need review"
+
+
+def coverage(trial: Trial) -> Coverage:
+    """The :class:`Coverage` of a trial's criteria."""
+    computable = partly = review = 0
+    for _, criterion in trial.criteria:
+        if criterion.rule is None:
+            review += 1
+        elif _has_review(criterion.rule):
+            partly += 1
+        else:
+            computable += 1
+    return Coverage(computable, partly, review)
+
+
+def _has_review(node: BaseModel) -> bool:
+    if isinstance(node, AllNode | AnyNode):
+        return any(_has_review(c) for c in (node.all if isinstance(node, AllNode) else node.any))
+    if isinstance(node, NotNode):
+        return _has_review(node.not_)
+    if isinstance(node, AtLeastNode):
+        return any(_has_review(c) for c in node.at_least.of)
+    return next(iter(type(node).model_fields)) == "review"
+
+
+@dataclass(frozen=True)
 class LoadedTrial:
     """A validated trial with the file it came from and the file's SHA-256."""
 

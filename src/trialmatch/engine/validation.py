@@ -7,7 +7,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from trialmatch.engine.criteria import LoadedTrial, Trial, load_catalogue, trial_from_document
+from trialmatch.engine.criteria import (
+    LoadedTrial,
+    Trial,
+    coverage,
+    load_catalogue,
+    trial_from_document,
+)
 from trialmatch.engine.data_warnings import DataWarning, data_warnings, items, patient_warnings
 from trialmatch.errors import InputError, Problem
 from trialmatch.io.yamlio import Document, DocumentProblems, load_document
@@ -73,7 +79,7 @@ def validate_paths(
                     )
                 trial_ids[trial.id] = str(f)
                 trials.append(trial)
-                report.ok.append(f"{f} (trial {trial.id}, {len(trial.criteria)} criteria)")
+                report.ok.append(f"{f} (trial {trial.id}: {coverage(trial).describe()})")
             else:
                 patient = patient_from_document(doc, as_of)
                 patients.append((doc, patient))

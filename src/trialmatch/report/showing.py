@@ -2,38 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
-
 from trialmatch.engine.criteria import (
-    AllNode,
-    AnyNode,
-    AtLeastNode,
-    Criterion,
     LoadedTrial,
-    NotNode,
+    coverage,
 )
 from trialmatch.engine.evaluate import encoding_of
 from trialmatch.io.printable import printable
-
-
-def has_review_leaf(node: BaseModel) -> bool:
-    """Whether a rule tree contains a ``review`` leaf (a part only a person can judge)."""
-    if isinstance(node, AllNode):
-        return any(has_review_leaf(c) for c in node.all)
-    if isinstance(node, AnyNode):
-        return any(has_review_leaf(c) for c in node.any)
-    if isinstance(node, NotNode):
-        return has_review_leaf(node.not_)
-    if isinstance(node, AtLeastNode):
-        return any(has_review_leaf(c) for c in node.at_least.of)
-    return next(iter(type(node).model_fields)) == "review"
-
-
-def coverage(criteria: list[Criterion]) -> tuple[int, int, int]:
-    """(fully computable, partly computable, total)."""
-    full = sum(1 for c in criteria if c.rule is not None and not has_review_leaf(c.rule))
-    part = sum(1 for c in criteria if c.rule is not None and has_review_leaf(c.rule))
-    return full, part, len(criteria)
 
 
 def render_trial(loaded: LoadedTrial, width: int | None = None) -> str:
@@ -79,14 +53,6 @@ def render_trial(loaded: LoadedTrial, width: int | None = None) -> str:
             out += hanging("    encoding: ", encoding_of(c), width)
             if c.note:
                 out += hanging("    note:     ", c.note, width)
-    full, part, total = coverage([c for _, c in t.criteria])
-    manual = total - full - part
     out += [""]
-    out += hanging(
-        "",
-        f"Coverage: {full} of {total} criteria computable"
-        + (f", {part} partly computable" if part else "")
-        + f", {manual} need review",
-        width,
-    )
+    out += hanging("", f"Coverage: {coverage(t).describe()}", width)
     return "\n".join(line.rstrip() for line in out) + "\n"
