@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -331,8 +332,9 @@ def draft(
     inclusion, exclusion = statement_criteria(statements)
     inclusion = registry_criteria(record, warnings) + inclusion
     notes = [
-        f"Drafted by trialmatch import ctgov from the registry record ({record.path}): every "
-        "statement of the eligibility text is a criterion to encode or to leave to a person.",
+        f"Drafted by trialmatch import ctgov from the registry record ({Path(record.path).name}):"
+        " every statement of the eligibility text is a criterion to encode or to leave to a "
+        "person.",
     ]
     if meta.official_title:
         notes.append(f"Official title: {meta.official_title}")
