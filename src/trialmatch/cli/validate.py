@@ -56,14 +56,10 @@ def validate(
     warned: dict[str, int] = {}
     for w in report.warnings:
         warned[w.file] = warned.get(w.file, 0) + 1
-    from trialmatch.report.wrapping import hanging, terminal_width
-
-    width = terminal_width()
-    for line in [] if quiet else report.ok:
+    for line in [] if quiet else report.ok:  # one line per file, whole (paths are not cut)
         n = next((k for f, k in warned.items() if line.startswith(f"{f} (")), 0)
         label = f"valid, {n} warning(s) below" if n else "ok"
-        for part in hanging(f"{label}: ", printable(line), width, indent=4):
-            typer.echo(part)
+        typer.echo(f"{label}: {printable(line)}")
     for w in report.warnings:
         typer.echo(printable(str(w)), err=True)
     if report.problems:
