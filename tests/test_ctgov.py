@@ -400,3 +400,21 @@ def test_validate_and_show_report_coverage(tmp_path: Path) -> None:
     shown = runner.invoke(app, ["show", "NCT01673308"], env={"COLUMNS": "200"})
     assert "Coverage: 11 of 22 criteria computable, 2 partly computable, 9 need review" in (
         shown.stdout)
+
+
+def test_update_keeps_comments_and_turns_a_block_list_into_one_line(tmp_path: Path) -> None:
+    target = tmp_path / "t.yaml"
+    target.write_text(
+        "# curated by hand\nid: NCT09999999\ntitle: t\nregistry_id: NCT09999999\n"
+        "type: interventional\nstatus: completed   # as published\nconditions:\n"
+        "  - myelodysplastic syndrome\nsource: {document: d}\ninclusion:\n"
+        "  - id: x\n    text: Adults\n    rule: {age: {at_least: 18}}\n", encoding="utf-8")
+    result = run(str(write(tmp_path, record())), "--update", str(target))
+    assert result.exit_code == 0, result.output
+    lines = target.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "# curated by hand"
+    assert 'phase: "2"' in lines  # added after type: the file had none
+    assert "status: recruiting   # as published" in lines
+    assert "conditions: [Multiple Myeloma]" in lines
+    trial = load_trial(target).trial
+    assert trial.conditions == ["Multiple Myeloma"] and trial.inclusion[0].rule is not None

@@ -93,8 +93,12 @@ def _splice(text: str, path: str, edits: dict[str, tuple[str, str]]) -> str:
     spans: dict[str, tuple[int, int]] = {}
     after_type = None
     for key, value in root.value:
-        if key.value in edits:
-            spans[key.value] = (value.start_mark.index, value.end_mark.index)
+        if key.value in edits:  # from after the colon: a block list becomes one flow line
+            colon = text.index(":", key.end_mark.index)
+            end = value.end_mark.index  # a block list ends where the next key starts
+            while end > colon + 1 and text[end - 1] in " \t\r\n":
+                end -= 1
+            spans[key.value] = (colon + 1, end)
         if key.value == "type":
             after_type = value.end_mark.index
     pieces = sorted(
@@ -102,7 +106,7 @@ def _splice(text: str, path: str, edits: dict[str, tuple[str, str]]) -> str:
         reverse=True,
     )
     for start, end, new in pieces:
-        text = text[:start] + new + text[end:]
+        text = text[:start] + " " + new + text[end:]
     missing = [k for k in edits if k not in spans]
     if missing:
         if after_type is None:
