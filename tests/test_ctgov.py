@@ -418,3 +418,15 @@ def test_update_keeps_comments_and_turns_a_block_list_into_one_line(tmp_path: Pa
     assert "conditions: [Multiple Myeloma]" in lines
     trial = load_trial(target).trial
     assert trial.conditions == ["Multiple Myeloma"] and trial.inclusion[0].rule is not None
+
+
+def test_markdown_escapes_of_the_api_are_read_as_the_registry_shows_them(tmp_path: Path) -> None:
+    text = ("Inclusion Criteria:\n\n\\* Age \\>= 18 years\\.\n\\* Creatinine \\<= 2 mg/dL\n\n"
+            "Exclusion Criteria:\n\n1\\. Prior \\[lenalidomide\\]\n")
+    trial, _ = drafted(tmp_path, record(eligibilityModule={"eligibilityCriteria": text}))
+    assert texts(trial, "inclusion") == ["Age >= 18 years.", "Creatinine <= 2 mg/dL"]
+    assert texts(trial, "exclusion") == ["Prior [lenalidomide]"]
+    target = tmp_path / "t.yaml"
+    target.write_text((tmp_path / "draft.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    again = run(str(tmp_path / "study.json"), "--update", str(target))
+    assert "no longer appears" not in again.output and "no criterion quotes" not in again.output

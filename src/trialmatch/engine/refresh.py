@@ -16,7 +16,7 @@ import yaml
 from trialmatch.engine.criteria import Trial, trial_from_document
 from trialmatch.engine.draft import PROTOCOL, metadata, registry_criteria
 from trialmatch.errors import InputError, Problem
-from trialmatch.io.ctgov import Record, split_eligibility
+from trialmatch.io.ctgov import Record, split_eligibility, unescape
 from trialmatch.io.yamlio import Document, load_document, parse_yaml
 from trialmatch.model.vocab import Vocabulary
 
@@ -120,7 +120,7 @@ def _splice(text: str, path: str, edits: dict[str, tuple[str, str]]) -> str:
 def _compare_texts(record: Record, doc: Document, trial: Trial, out: Refresh) -> None:
     source = record.get(f"{PROTOCOL}.eligibilityModule.eligibilityCriteria", str) or ""
     statements = split_eligibility(source)
-    whole = normalised(source)
+    whole = normalised(unescape(source))
     registry = {c["id"]: c["text"] for c in registry_criteria(record, [])}
     quoted: list[str] = []
     for section in ("inclusion", "exclusion"):

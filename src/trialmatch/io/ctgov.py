@@ -183,12 +183,25 @@ class _Item:
     children: list[_Item]
 
 
+_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
+
+
+def unescape(text: str) -> str:
+    """The text the registry shows for its Markdown source: a backslash before ASCII
+    punctuation is an escape (the API writes "Age \\>= 18" and "\\* item").
+
+    >>> unescape(r"\\* Age \\>= 18 years\\.")
+    '* Age >= 18 years.'
+    """
+    return _ESCAPED.sub(r"\1", text)
+
+
 def split_eligibility(text: str) -> list[Statement]:
     """Statements of an eligibility text, in order: each bullet, numbered item or paragraph is
     one statement; wrapped lines join their item; a nested item is its own statement, under
     its parent (a parent ending with ":" is a lead-in, not a statement of its own); headings
     set the section. Unknown layouts never lose text: a line is always in some statement."""
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    lines = unescape(text).replace("\r\n", "\n").replace("\r", "\n").split("\n")
     out: list[Statement] = []
     section = ""
     sub: str | None = None
