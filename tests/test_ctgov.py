@@ -230,11 +230,13 @@ def test_odd_bullets_headings_and_nesting(tmp_path: Path) -> None:
     trial, _ = drafted(tmp_path, record(eligibilityModule={"eligibilityCriteria": text}))
     assert [(c.id, c.text) for c in trial.inclusion] == [
         ("inc-1", "Age ≥ 18 years"),
+        ("inc-2", "Adequate organ function, defined as:"),
         ("inc-2.1", "ANC ≥ 1.0 x 10^9/L"),
         ("inc-2.2", "Creatinine clearance ≥ 30 mL/min, measured or estimated by Cockcroft-Gault"),
         ("inc-3", "Measurable disease"),
     ]
-    assert "Adequate organ function, defined as" in (trial.inclusion[1].note or "")
+    assert "Its items follow as inc-2.1 to inc-2.2" in (trial.inclusion[1].note or "")
+    assert trial.inclusion[2].note == "An item of inc-2."
     assert texts(trial, "exclusion") == ["Prior allogeneic transplant",
                                          "Active infection requiring systemic therapy"]
 
@@ -275,11 +277,21 @@ def test_a_statement_never_loses_text() -> None:
 
 
 def test_a_long_text_splits_in_linear_time() -> None:
-    text = "Inclusion Criteria:\n" + "".join(f"* statement {i}\n" for i in range(20_000))
+    text = "Inclusion Criteria:\n" + "".join(f"* statement {i}\n" for i in range(9_000))
     start = time.perf_counter()
     got = split_eligibility(text)
-    assert len(got) == 20_000
+    assert len(got) == 9_000
     assert time.perf_counter() - start < 5
+
+
+def test_more_statements_than_a_criteria_file_holds_is_a_located_error(tmp_path: Path) -> None:
+    text = "Inclusion Criteria:\n" + "".join(f"* statement {i}\n" for i in range(20_000))
+    out = tmp_path / "x.yaml"
+    result = run(str(write(tmp_path, record(eligibilityModule={"eligibilityCriteria": text}))),
+                 "-o", str(out))
+    assert result.exit_code == 2
+    assert "eligibilityModule.eligibilityCriteria: more than 10,000 statements" in result.output
+    assert not out.exists()
 
 
 def test_conditions_the_vocabulary_does_not_know_are_named(tmp_path: Path) -> None:
@@ -402,7 +414,7 @@ def test_validate_and_show_report_coverage(tmp_path: Path) -> None:
         shown.stdout)
 
 
-def test_update_keeps_comments_and_turns_a_block_list_into_one_line(tmp_path: Path) -> None:
+def test_update_keeps_comments_and_block_lists(tmp_path: Path) -> None:
     target = tmp_path / "t.yaml"
     target.write_text(
         "# curated by hand\nid: NCT09999999\ntitle: t\nregistry_id: NCT09999999\n"
@@ -415,7 +427,8 @@ def test_update_keeps_comments_and_turns_a_block_list_into_one_line(tmp_path: Pa
     assert lines[0] == "# curated by hand"
     assert 'phase: "2"' in lines  # added after type: the file had none
     assert "status: recruiting   # as published" in lines
-    assert "conditions: [Multiple Myeloma]" in lines
+    at = lines.index("conditions:")
+    assert lines[at + 1] == "  - Multiple Myeloma" and lines[at + 2].startswith("source:")
     trial = load_trial(target).trial
     assert trial.conditions == ["Multiple Myeloma"] and trial.inclusion[0].rule is not None
 
@@ -430,3 +443,59 @@ def test_markdown_escapes_of_the_api_are_read_as_the_registry_shows_them(tmp_pat
     target.write_text((tmp_path / "draft.yaml").read_text(encoding="utf-8"), encoding="utf-8")
     again = run(str(tmp_path / "study.json"), "--update", str(target))
     assert "no longer appears" not in again.output and "no criterion quotes" not in again.output
+
+
+def test_heading_qualifiers_markdown_headings_and_empty_bullets() -> None:
+    text = ("Inclusion criteria for part A:\n* Adults\n-\n* Hemoglobin >= 8 g/dL\\\n"
+            "  (transfusion allowed)\n\n## Laboratory values\n* ANC >= 1\n\n"
+            "Inclusion criteria for part B:\n* Children\n")
+    got = [(s.text, s.heading) for s in split_eligibility(text)]
+    assert got == [("Adults", "Inclusion criteria for part A"),
+                   ("Hemoglobin >= 8 g/dL (transfusion allowed)", "Inclusion criteria for part A"),
+                   ("ANC >= 1", "Laboratory values"),
+                   ("Children", "Inclusion criteria for part B")]
+
+
+def test_update_reports_a_changed_lead_in(tmp_path: Path) -> None:
+    text = "Inclusion Criteria:\n* At least 2 of:\n  * anemia\n  * bone lesions\n"
+    data = record(eligibilityModule={"eligibilityCriteria": text})
+    trial, _ = drafted(tmp_path, data)
+    assert [c.id for c in trial.inclusion] == ["inc-1", "inc-1.1", "inc-1.2"]
+    target = tmp_path / "t.yaml"
+    target.write_text((tmp_path / "draft.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    data["protocolSection"]["eligibilityModule"]["eligibilityCriteria"] = text.replace("2", "1")
+    result = run(str(write(tmp_path, data)), "--update", str(target))
+    assert "inc-1: its source text no longer appears in the record" in result.output
+    assert "inclusion 1: At least 1 of:" in result.output
+
+
+def test_update_keeps_conditions_on_request_and_flags_a_stale_status_note(
+    tmp_path: Path,
+) -> None:
+    nct = "NCT02538198"
+    data = json.loads((FIXTURES / f"{nct}.json").read_text(encoding="utf-8"))
+    data["protocolSection"]["statusModule"] = {"overallStatus": "UNKNOWN",
+                                               "lastKnownStatus": "ACTIVE_NOT_RECRUITING"}
+    data["protocolSection"]["conditionsModule"]["conditions"] = ["Myelodysplastic Syndromes"]
+    target = tmp_path / f"{nct}.yaml"
+    original = (ROOT / "criteria" / f"{nct}.yaml").read_text(encoding="utf-8")
+    target.write_text(original, encoding="utf-8")
+    result = run(str(write(tmp_path, data)), "--update", str(target), "--keep-conditions")
+    assert result.exit_code == 0, result.output
+    assert "kept multiple myeloma (--keep-conditions)" in result.output
+    assert "status_note may no longer hold now that the status is unknown" in result.output
+    assert "Last known status in the registry: ACTIVE_NOT_RECRUITING" in result.output
+    assert load_trial(target).trial.conditions == ["multiple myeloma"]
+
+
+def test_a_device_is_written_in_place(tmp_path: Path) -> None:
+    result = run(str(write(tmp_path, record())), "-o", "/dev/null")
+    assert result.exit_code == 0, result.output
+
+
+def test_unknown_conditions_are_kept_in_the_notes(tmp_path: Path) -> None:
+    data = record(conditionsModule={"conditions": ["Multiple Myeloma", "Frobnication"]})
+    trial, result = drafted(tmp_path, data)
+    assert "--condition TERM" in result.output
+    assert any("not in the vocabulary, left out of conditions: Frobnication" in n
+               for n in trial.notes)

@@ -52,6 +52,13 @@ def ctgov(
     force: Annotated[
         bool, typer.Option("--force", help="Let --out replace an existing file.")
     ] = False,
+    keep_conditions: Annotated[
+        bool,
+        typer.Option(
+            "--keep-conditions",
+            help="With --update: report a change of the registry's conditions, keep the file's.",
+        ),
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No warnings or notes.")] = False,
 ) -> None:
     """Draft a criteria file from a ClinicalTrials.gov study record: id, titles, phase, type,
@@ -76,11 +83,11 @@ def ctgov(
         if out is not None or condition:
             raise fail("--update rewrites FILE in place; it takes neither --out nor --condition")
         check_output(update, inputs=[study])
-        _refresh(study, update, say)
+        _refresh(study, update, say, keep_conditions)
         return
     if out is not None:
         check_output(out, inputs=[study])
-        if out.exists() and not force:
+        if out.is_file() and not force:  # a device or FIFO is written in place
             raise fail(
                 f"{out} exists; refresh an encoded trial with --update {out}, or replace it "
                 "with --force"
@@ -102,13 +109,13 @@ def ctgov(
     say(f"wrote {out}: {coverage(result.trial).describe()}")
 
 
-def _refresh(study: Path, target: Path, say: Callable[[str], None]) -> None:
+def _refresh(study: Path, target: Path, say: Callable[[str], None], keep_conditions: bool) -> None:
     from trialmatch.engine.refresh import describe, refresh
     from trialmatch.io.ctgov import read_record
     from trialmatch.io.output import atomic_file
     from trialmatch.model.vocab import Vocabulary
 
-    result = refresh(read_record(study), target, Vocabulary.default())
+    result = refresh(read_record(study), target, Vocabulary.default(), keep_conditions)
     for warning in result.warnings:
         say(f"{study}: {warning}")
     if result.changes:

@@ -20,7 +20,7 @@ import yaml
 
 from trialmatch.engine.criteria import Trial, trial_from_document
 from trialmatch.errors import InputError
-from trialmatch.io.ctgov import Record, Statement, split_eligibility
+from trialmatch.io.ctgov import MAX_STATEMENTS, Record, Statement, split_eligibility
 from trialmatch.io.yamlio import parse_yaml
 from trialmatch.model.vocab import Vocabulary
 
@@ -76,6 +76,7 @@ class Metadata:
     retrieved: str | None
     official_title: str | None
     warnings: list[str] = field(default_factory=list)
+    unknown_conditions: list[str] = field(default_factory=list)
 
 
 def metadata(record: Record, vocab: Vocabulary, extra_conditions: Sequence[str] = ()) -> Metadata:
@@ -115,7 +116,9 @@ def metadata(record: Record, vocab: Vocabulary, extra_conditions: Sequence[str] 
         warnings=warnings,
     )
     meta.status, meta.status_note = _status(record, warnings)
-    meta.conditions = _conditions(record, vocab, extra_conditions, warnings)
+    meta.conditions, meta.unknown_conditions = _conditions(
+        record, vocab, extra_conditions, warnings
+    )
     return meta
 
 
@@ -169,14 +172,19 @@ def _status(record: Record, warnings: list[str]) -> tuple[str, str | None]:
 
 def _conditions(
     record: Record, vocab: Vocabulary, extra: Sequence[str], warnings: list[str]
-) -> list[str]:
+) -> tuple[list[str], list[str]]:
     where = f"{PROTOCOL}.conditionsModule.conditions"
     out: list[str] = []
+    unknown: list[str] = []
     for i, term in enumerate(record.strings(where)):
         if vocab.condition_id(term) is None:
             hint = vocab.suggest(term, "condition")
             close = f"; did you mean {' or '.join(map(repr, hint))}?" if hint else ""
-            warnings.append(f"{where}[{i}]: {term!r} is not in the vocabulary; left out{close}")
+            warnings.append(
+                f"{where}[{i}]: {term!r} is not in the vocabulary; left out (add a synonym to "
+                f"the vocabulary, or name the condition with --condition TERM){close}"
+            )
+            unknown.append(term.strip())
         elif term.strip() not in out:
             out.append(term.strip())
     for term in extra:
@@ -190,7 +198,7 @@ def _conditions(
             "no condition the vocabulary knows; name one with --condition TERM (a vocabulary "
             "condition the trial is for)",
         )
-    return out
+    return out, unknown
 
 
 def _interventions(record: Record) -> str | None:
@@ -289,15 +297,26 @@ def statement_criteria(statements: Sequence[Statement]) -> tuple[list[dict[str, 
             "manual": MANUAL,
         }
         notes = []
-        if s.under:
-            notes.append(f"Under: {s.under}.")
+        if s.heading:
+            notes.append(f"Heading: {s.heading}")
+        if s.parent is not None:
+            notes.append(f"An item of {prefix[s.section]}-{s.parent}")
+        if s.items:
+            tag = prefix[s.section]
+            items = f"{tag}-{s.number}.1"
+            if s.items > 1:
+                items += f" to {tag}-{s.number}.{s.items}"
+            notes.append(
+                f"Its items follow as {items}: encode them here together (all, any, "
+                "at_least) or one by one"
+            )
         if not s.section:
             notes.append(
                 "The record gives this statement under no inclusion or exclusion "
-                "heading; check which it is."
+                "heading; check which it is"
             )
         if notes:
-            crit["note"] = " ".join(notes)
+            crit["note"] = ". ".join(notes) + "."
         (exclusion if s.section == "exclusion" else inclusion).append(crit)
     return inclusion, exclusion
 
@@ -320,15 +339,19 @@ def draft(
     """The draft criteria file of a record, validated as trialmatch loads it."""
     meta = metadata(record, vocab, extra_conditions)
     warnings = meta.warnings
-    criteria_text = record.get(f"{PROTOCOL}.eligibilityModule.eligibilityCriteria", str)
+    where = f"{PROTOCOL}.eligibilityModule.eligibilityCriteria"
+    criteria_text = record.get(where, str)
     if not criteria_text or not criteria_text.strip():
-        warnings.append(
-            f"{PROTOCOL}.eligibilityModule.eligibilityCriteria: no eligibility text; "
-            "the draft has only the registry's age and sex limits"
-        )
+        warnings.append(f"{where}: no eligibility text; the draft has no criteria from it")
         statements: list[Statement] = []
     else:
         statements = split_eligibility(criteria_text)
+        if len(statements) > MAX_STATEMENTS:
+            raise record.error(
+                where,
+                f"more than {MAX_STATEMENTS:,} statements: more than one criteria file can "
+                "hold; is this an eligibility text?",
+            )
     inclusion, exclusion = statement_criteria(statements)
     inclusion = registry_criteria(record, warnings) + inclusion
     notes = [
@@ -338,6 +361,11 @@ def draft(
     ]
     if meta.official_title:
         notes.append(f"Official title: {meta.official_title}")
+    if meta.unknown_conditions:
+        notes.append(
+            "Registry conditions not in the vocabulary, left out of conditions: "
+            + "; ".join(meta.unknown_conditions)
+        )
     data: dict[str, Any] = {
         "id": meta.nct_id,
         "title": meta.title,

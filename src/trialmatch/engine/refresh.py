@@ -44,8 +44,11 @@ def normalised(text: str) -> str:
     return t.strip(" .;:,")
 
 
-def refresh(record: Record, path: Path, vocab: Vocabulary) -> Refresh:
-    """Refresh the criteria file at ``path`` from ``record`` (the same registry id)."""
+def refresh(
+    record: Record, path: Path, vocab: Vocabulary, keep_conditions: bool = False
+) -> Refresh:
+    """Refresh the criteria file at ``path`` from ``record`` (the same registry id); with
+    ``keep_conditions`` a change of conditions is reported, not written."""
     doc = load_document(path)
     trial = trial_from_document(doc, vocab)
     meta = metadata(record, vocab)
@@ -64,10 +67,22 @@ def refresh(record: Record, path: Path, vocab: Vocabulary) -> Refresh:
         edits["phase"] = (old_phase or "none", f'"{meta.phase}"')
     ids = {vocab.condition_id(c) for c in trial.conditions}
     new_ids = {vocab.condition_id(c) for c in meta.conditions}
-    if ids != new_ids:
+    if ids != new_ids and keep_conditions:
+        out.warnings.append(
+            f"conditions: the registry lists {', '.join(meta.conditions)}; kept "
+            f"{', '.join(trial.conditions)} (--keep-conditions)"
+        )
+    elif ids != new_ids:
         edits["conditions"] = (", ".join(trial.conditions), _flow(meta.conditions))
-    out.text = _splice(text, str(path), edits)
+    if "status" in edits and trial.status_note:
+        out.warnings.append(
+            f"status_note may no longer hold now that the status is {meta.status}: "
+            f"{trial.status_note!r}"
+        )
+    if "status" in edits and meta.status_note and meta.status_note != trial.status_note:
+        out.warnings.append(f"the registry notes on the status: {meta.status_note}")
     out.changes = [f"{k}: {old} -> {_shown(new)}" for k, (old, new) in edits.items()]
+    out.text = _splice(text, str(path), edits)
     out.trial = trial_from_document(parse_yaml(out.text, str(path)), vocab)
     _compare_texts(record, doc, trial, out)
     return out
@@ -87,18 +102,28 @@ def _splice(text: str, path: str, edits: dict[str, tuple[str, str]]) -> str:
     """Replace the values of top-level keys in place (a missing key is added after ``type``)."""
     if not edits:
         return text
+    edits = dict(edits)
     root = yaml.compose(text, Loader=yaml.SafeLoader)
     if not isinstance(root, yaml.MappingNode):
         raise InputError.single(path, "a criteria file is a mapping")
     spans: dict[str, tuple[int, int]] = {}
     after_type = None
     for key, value in root.value:
-        if key.value in edits:  # from after the colon: a block list becomes one flow line
+        if key.value in edits:  # from after the colon, so a block list stays a block list
             colon = text.index(":", key.end_mark.index)
             end = value.end_mark.index  # a block list ends where the next key starts
             while end > colon + 1 and text[end - 1] in " \t\r\n":
                 end -= 1
             spans[key.value] = (colon + 1, end)
+            new = edits[key.value][1]
+            block = isinstance(value, yaml.SequenceNode) and not value.flow_style and value.value
+            if block and new.startswith("["):
+                column = value.value[0].start_mark.column - 2
+                items = yaml.safe_load(new)
+                new = "".join(f"\n{' ' * column}- {_flow(item)}" for item in items)
+            else:
+                new = " " + new
+            edits[key.value] = (edits[key.value][0], new)
         if key.value == "type":
             after_type = value.end_mark.index
     pieces = sorted(
@@ -106,13 +131,13 @@ def _splice(text: str, path: str, edits: dict[str, tuple[str, str]]) -> str:
         reverse=True,
     )
     for start, end, new in pieces:
-        text = text[:start] + " " + new + text[end:]
+        text = text[:start] + new + text[end:]
     missing = [k for k in edits if k not in spans]
     if missing:
         if after_type is None:
             raise InputError.single(path, f"no 'type' key to place {', '.join(missing)} after")
         line_end = text.index("\n", after_type) if "\n" in text[after_type:] else len(text)
-        added = "".join(f"\n{k}: {edits[k][1]}" for k in missing)
+        added = "".join(f"\n{k}: {edits[k][1].strip()}" for k in missing)
         text = text[:line_end] + added + text[line_end:]
     return text
 

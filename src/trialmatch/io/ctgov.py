@@ -3,8 +3,8 @@ fields by JSON path with their types checked, and its eligibility text split int
 under their headings.
 
 >>> text = "Inclusion Criteria:\\n\\n* Age 18 or older\\n* Organ function:\\n  * ANC >= 1.5"
->>> [(s.section, s.number, s.text) for s in split_eligibility(text)]
-[('inclusion', '1', 'Age 18 or older'), ('inclusion', '2.1', 'ANC >= 1.5')]
+>>> [(s.number, s.text, s.parent) for s in split_eligibility(text)]
+[('1', 'Age 18 or older', None), ('2', 'Organ function:', None), ('2.1', 'ANC >= 1.5', '2')]
 """
 
 from __future__ import annotations
@@ -131,14 +131,17 @@ def read_record(path: Path | str) -> Record:
 @dataclass(frozen=True)
 class Statement:
     """One statement of the eligibility text: its section (``inclusion``, ``exclusion``, or
-    ``""`` under no heading), its number (``3``, or ``3.1`` under statement 3), its verbatim
-    text (whitespace squashed), the lead-in or sub-heading it stands under, and its line in
-    the eligibility text."""
+    ``""`` under no heading), its number (``3``, or ``3.1`` for an item under statement 3),
+    its text as the registry shows it (whitespace squashed), the sub-heading or qualified
+    heading it stands under ("Inclusion criteria for part A"), the number of the statement it
+    is an item of, how many items it has, and its line in the eligibility text."""
 
     section: str
     number: str
     text: str
-    under: str | None
+    heading: str | None
+    parent: str | None
+    items: int
     line: int
 
 
@@ -155,23 +158,24 @@ _MARKER = re.compile(
 _SUBHEADING = re.compile(r"^[A-Z][A-Z0-9 ,/&()'-]{2,60}:$")
 
 
-def _heading(text: str) -> tuple[str, str] | None:
-    """(``inclusion`` or ``exclusion``, text after the heading on the same line) for a heading
-    line ("Key Inclusion Criteria:", "EXCLUSION CRITERIA", "Inclusion:", "Inclusion criteria
-    for part A:"), else None: "Inclusion criteria include adults" is a statement."""
+def _heading(text: str) -> tuple[str, str, str | None] | None:
+    """(``inclusion`` or ``exclusion``, text after the heading on its line, the heading itself
+    when it says more than its section) for a heading line ("Key Inclusion Criteria:",
+    "EXCLUSION CRITERIA", "Inclusion:", "Inclusion criteria for part A:"), else None:
+    "Inclusion criteria include adults" is a statement."""
     t = text.strip().strip("*_#").strip()
     bare = _BARE_HEADING.match(t)
     if bare:
-        return bare.group("kind").lower(), ""
+        return bare.group("kind").lower(), "", None
     m = _HEADING.match(t)
     if m is None:
         return None
     rest = m.group("rest").strip()
     kind = m.group("kind").lower()
     if rest.startswith(":"):
-        return kind, rest[1:].strip()
+        return kind, rest[1:].strip(), None
     if len(t) <= 80 and (not rest or rest.endswith(":") or rest[0] in "(-–"):
-        return kind, ""
+        return kind, "", t.rstrip(":").strip() if rest.strip(":") else None
     return None
 
 
@@ -183,6 +187,9 @@ class _Item:
     children: list[_Item]
 
 
+_LONE_MARKER = re.compile(r"^(?:[*\-•·▪◦‣+]|\d{1,3}[.)])$")
+_MD_HEADING = re.compile(r"^#{1,6}\s+(?P<text>.*?)[\s#]*$")
+MAX_STATEMENTS = 10_000  # a criteria file of more cannot be loaded (YAML size limits)
 _ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
 
 
@@ -198,9 +205,11 @@ def unescape(text: str) -> str:
 
 def split_eligibility(text: str) -> list[Statement]:
     """Statements of an eligibility text, in order: each bullet, numbered item or paragraph is
-    one statement; wrapped lines join their item; a nested item is its own statement, under
-    its parent (a parent ending with ":" is a lead-in, not a statement of its own); headings
-    set the section. Unknown layouts never lose text: a line is always in some statement."""
+    one statement; wrapped lines join their item; a nested item is a statement of its own,
+    an item of the statement above it; headings set the section, and a sub-heading (or a
+    heading that says more, "for part A") is kept with each statement under it. Every word of
+    the text is in some statement (a bullet with no text, a Markdown hard break's backslash,
+    and the heading words "Inclusion Criteria" are the only things left out)."""
     lines = unescape(text).replace("\r\n", "\n").replace("\r", "\n").split("\n")
     out: list[Statement] = []
     section = ""
@@ -215,27 +224,33 @@ def split_eligibility(text: str) -> list[Statement]:
         nonlocal roots, stack, last
         for item in roots:
             counters[section] = counters.get(section, 0) + 1
-            _emit(item, str(counters[section]), section, sub, out)
+            _emit(item, str(counters[section]), section, sub, None, out)
         roots, stack, last = [], [], None
 
     for number, raw in enumerate(lines, 1):
-        expanded = raw.replace("\t", "    ")
+        expanded = raw.replace("\t", "    ").rstrip()
+        if expanded.endswith("\\"):  # a Markdown hard line break
+            expanded = expanded[:-1].rstrip()
         stripped = expanded.strip()
         if not stripped:
             blank = True
             continue
+        if _LONE_MARKER.match(stripped):
+            continue  # a bullet with no text
         indent = len(expanded) - len(expanded.lstrip())
         heading = _heading(stripped)
         if heading is not None:
             flush()
-            section, sub, blank = heading[0], None, False
+            section, sub, blank = heading[0], heading[2], False
             if not heading[1]:
                 continue
             stripped, indent = heading[1], 0  # "Inclusion Criteria: age 18 or older"
-        m = _MARKER.match(stripped)
-        if m is None and _SUBHEADING.match(stripped) and blank:
+        md = _MD_HEADING.match(stripped)
+        m = None if md else _MARKER.match(stripped)
+        if md or (m is None and _SUBHEADING.match(stripped) and blank):
             flush()
-            sub, blank = stripped.rstrip(":").strip(), False
+            sub = (md.group("text") if md else stripped).rstrip(":").strip() or sub
+            blank = False
             continue
         if m is None and last is not None and not blank:
             last.text += " " + stripped  # a wrapped line of the item above
@@ -253,16 +268,21 @@ def split_eligibility(text: str) -> list[Statement]:
             roots.append(item)
         stack.append(item)
         last, blank = item, False
+        if len(out) + len(roots) > MAX_STATEMENTS:
+            break
     flush()
     return out
 
 
-def _emit(item: _Item, number: str, section: str, under: str | None, out: list[Statement]) -> None:
+def _emit(
+    item: _Item,
+    number: str,
+    section: str,
+    heading: str | None,
+    parent: str | None,
+    out: list[Statement],
+) -> None:
     text = " ".join(item.text.split())
-    lead_in = bool(item.children) and text.endswith(":")
-    if not lead_in:
-        out.append(Statement(section, number, text, under, item.line))
-    context = text.rstrip(":") if lead_in else f"statement {number}"
-    inner = f"{under}: {context}" if under and lead_in else context
+    out.append(Statement(section, number, text, heading, parent, len(item.children), item.line))
     for k, child in enumerate(item.children, 1):
-        _emit(child, f"{number}.{k}", section, inner, out)
+        _emit(child, f"{number}.{k}", section, heading, number, out)
