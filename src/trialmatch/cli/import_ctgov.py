@@ -82,7 +82,7 @@ def ctgov(
     if update is not None:
         if out is not None or condition:
             raise fail("--update rewrites FILE in place; it takes neither --out nor --condition")
-        check_output(update, inputs=[study])
+        check_output(update, inputs=[study], option="--update")
         _refresh(study, update, say, keep_conditions)
         return
     if out is not None:

@@ -104,7 +104,10 @@ def read_record(path: Path | str) -> Record:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InputError.single(str(path), f"not JSON: {exc.msg}", exc.lineno, exc.colno) from None
+        message = exc.msg[:-3] + " here" if exc.msg.endswith(" at") else exc.msg
+        if exc.msg.startswith("Unterminated") or exc.pos >= len(text.rstrip()):
+            message += " (the file ends early: is it cut short?)"
+        raise InputError.single(str(path), f"not JSON: {message}", exc.lineno, exc.colno) from None
     except RecursionError:
         raise InputError.single(str(path), "nested too deeply to be a study record") from None
     if isinstance(data, dict) and "studies" in data and "protocolSection" not in data:

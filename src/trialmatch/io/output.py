@@ -41,7 +41,7 @@ def _resolved(path: Path) -> Path:
     return Path(os.path.realpath(path))
 
 
-def check_output(path: Path, inputs: Sequence[Path] = ()) -> None:
+def check_output(path: Path, inputs: Sequence[Path] = (), option: str = "--out") -> None:
     """Refuse an output path that cannot be written or would overwrite an input.
 
     >>> try:
@@ -57,10 +57,10 @@ def check_output(path: Path, inputs: Sequence[Path] = ()) -> None:
                 target.exists() and os.path.samefile(target, source)
             ):
                 raise InputError.single(
-                    str(path), f"--out would overwrite the input {source}; choose another file"
+                    str(path), f"{option} would overwrite the input {source}; choose another file"
                 )
     if target.is_dir():
-        raise InputError.single(str(path), "is a directory; give a file name for --out")
+        raise InputError.single(str(path), f"is a directory; give a file name for {option}")
     if target.exists() and not target.is_file():
         return  # a device or FIFO: written in place
     directory = target.parent
