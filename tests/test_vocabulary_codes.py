@@ -17,15 +17,28 @@ CRITERIA = Path(__file__).resolve().parents[1] / "criteria"
 
 # Catalogue terms whose codes could not be verified against a published source: left without
 # a code (a FHIR resource coded for them is warned about, never guessed). See README, From FHIR.
-UNVERIFIED_CONDITIONS = frozenset({
-    "cin", "congenital_coagulopathy", "galactose_intolerance", "gilbert_syndrome",
-    "glucose_galactose_malabsorption",
-    "lapp_lactase_deficiency", "mds_del5q", "non_melanoma_skin_cancer", "plasma_cell_leukemia",
-    "t_cell_lymphoma",
-})
-UNVERIFIED_DRUGS = frozenset({
-    "epoetin_alfa", "epoetin_beta", "methoxy_peg_epoetin_beta", "darbepoetin_alfa",
-})
+UNVERIFIED_CONDITIONS = frozenset(
+    {
+        "cin",
+        "congenital_coagulopathy",
+        "galactose_intolerance",
+        "gilbert_syndrome",
+        "glucose_galactose_malabsorption",
+        "lapp_lactase_deficiency",
+        "mds_del5q",
+        "non_melanoma_skin_cancer",
+        "plasma_cell_leukemia",
+        "t_cell_lymphoma",
+    }
+)
+UNVERIFIED_DRUGS = frozenset(
+    {
+        "epoetin_alfa",
+        "epoetin_beta",
+        "methoxy_peg_epoetin_beta",
+        "darbepoetin_alfa",
+    }
+)
 
 
 @pytest.fixture(scope="module")
@@ -101,10 +114,17 @@ def test_every_procedure_type_has_a_snomed_code(vocab: Vocabulary) -> None:
 
 @pytest.mark.parametrize(
     ("code", "cid"),
-    [("109995007", "myelodysplastic_syndrome"), ("109989006", "multiple_myeloma"),
-     ("38341003", "hypertension"), ("86406008", "hiv"), ("66071002", "hepatitis_b"),
-     ("50711007", "hepatitis_c"), ("46177005", "end_stage_renal_disease"),
-     ("109977009", "ptcl_nos"), ("413537009", "aitl")],
+    [
+        ("109995007", "myelodysplastic_syndrome"),
+        ("109989006", "multiple_myeloma"),
+        ("38341003", "hypertension"),
+        ("86406008", "hiv"),
+        ("66071002", "hepatitis_b"),
+        ("50711007", "hepatitis_c"),
+        ("46177005", "end_stage_renal_disease"),
+        ("109977009", "ptcl_nos"),
+        ("413537009", "aitl"),
+    ],
 )
 def test_snomed_condition_codes(vocab: Vocabulary, code: str, cid: str) -> None:
     assert vocab.condition_by_snomed(code) == cid
@@ -112,9 +132,16 @@ def test_snomed_condition_codes(vocab: Vocabulary, code: str, cid: str) -> None:
 
 @pytest.mark.parametrize(
     ("code", "drug"),
-    [("342369", "lenalidomide"), ("1251", "azacitidine"), ("15657", "decitabine"),
-     ("10432", "thalidomide"), ("1369713", "pomalidomide"), ("358258", "bortezomib"),
-     ("68442", "filgrastim"), ("338036", "pegfilgrastim")],
+    [
+        ("342369", "lenalidomide"),
+        ("1251", "azacitidine"),
+        ("15657", "decitabine"),
+        ("10432", "thalidomide"),
+        ("1369713", "pomalidomide"),
+        ("358258", "bortezomib"),
+        ("68442", "filgrastim"),
+        ("338036", "pegfilgrastim"),
+    ],
 )
 def test_rxnorm_drug_codes(vocab: Vocabulary, code: str, drug: str) -> None:
     assert vocab.drug_by_rxnorm(code) == drug
@@ -177,8 +204,10 @@ def _write(tmp_path: Path, conditions: str, drugs: str = "drugs: []\n") -> Path:
 
 
 def test_a_code_listed_twice_is_rejected(tmp_path: Path) -> None:
-    conditions = ("conditions:\n  - {id: a, name: A, snomed: ['109995007']}\n"
-                  "  - {id: b, name: B, snomed: ['109995007']}\n")
+    conditions = (
+        "conditions:\n  - {id: a, name: A, snomed: ['109995007']}\n"
+        "  - {id: b, name: B, snomed: ['109995007']}\n"
+    )
     with pytest.raises(InputError, match="SNOMED CT code '109995007' is listed for both 'a' and"):
         Vocabulary.load(_write(tmp_path, conditions))
 
