@@ -101,3 +101,24 @@ def load_any_patient(path: Path | str, as_of: dt.date | None = None) -> LoadedPa
             return LoadedPatient(doc, patient, imported)
     doc, patient = load_patient_document(path, as_of)
     return LoadedPatient(doc, patient)
+
+
+YAML_HEADER = """\
+# Imported from {source} by `trialmatch import fhir` (trialmatch {version}).
+# Review before use. History lists are `complete: false`: a FHIR bundle does not say that it
+# lists every therapy, procedure, condition or hypersensitivity. Make one a plain list only
+# when you know it is complete; add what the bundle could not say (prior malignancies, a
+# therapy's line, setting and outcome, the disease state) and attestations as usual.
+"""
+
+
+def to_yaml(imported: Imported) -> str:
+    """The imported patient as a patient file (YAML, in the usual order, with a header)."""
+    import yaml
+
+    from trialmatch import __version__
+
+    body = yaml.safe_dump(
+        imported.patient, sort_keys=False, allow_unicode=True, default_flow_style=False, width=96
+    )
+    return YAML_HEADER.format(source=Path(imported.source).name, version=__version__) + body

@@ -53,9 +53,13 @@ class Imported:
     warnings: list[Note] = field(default_factory=list)
     errors: list[Note] = field(default_factory=list)
 
-    def messages(self, kind: str) -> list[str]:
-        """``source: path: message`` lines of ``warnings`` or ``errors``."""
-        return [f"{self.source}: {n}" for n in getattr(self, kind)]
+    def error_lines(self) -> list[str]:
+        """``source: path: message`` for each error."""
+        return [f"{self.source}: {n}" for n in self.errors]
+
+    def warning_lines(self) -> list[str]:
+        """``source: path: warning: message`` for each warning."""
+        return [f"{self.source}: {json_path(n.path)}: warning: {n.message}" for n in self.warnings]
 
 
 def _entries(data: Any, source: str) -> list[tuple[JsonPath, dict[str, Any], str | None]]:
