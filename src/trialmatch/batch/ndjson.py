@@ -63,14 +63,9 @@ def _lines(path: Path, limit: int = MAX_JSON_BYTES) -> Iterator[tuple[int, bytes
             yield number, raw
 
 
-def _problems(exc: InputError, source: str) -> tuple[RowProblem, ...]:
-    """The problems of an InputError as row problems (without the repeated source)."""
-    out = []
-    for p in exc.problems:
-        text = str(p)
-        text = text.removeprefix(f"{source}: ").removeprefix(source)
-        out.append(RowProblem(None, "invalid_bundle", text))
-    return tuple(out)
+def _problems(exc: InputError) -> tuple[RowProblem, ...]:
+    """The problems of an InputError as row problems (the row says where)."""
+    return tuple(RowProblem(None, "invalid_bundle", p.message) for p in exc.problems)
 
 
 def read_line(
@@ -88,10 +83,10 @@ def read_line(
         return RowError(number, None, f"not UTF-8 text (byte {exc.start})", "not_utf8"), ""
     where = f"line {number}"
     try:
-        data = parse_json(text, where)
+        data = parse_json(text, where, number)
         imported = map_bundle(data, where, vocab, as_of)
     except InputError as exc:
-        problems = _problems(exc, where)
+        problems = _problems(exc)
         kind = "not_json" if "not valid JSON" in problems[0].message else "invalid_bundle"
         return RowError(number, None, problems[0].message, kind, problems[1:]), ""
     pid = str(imported.patient.get("id") or "")
@@ -102,7 +97,7 @@ def read_line(
     try:
         return patient_of(imported, as_of), pid
     except InputError as exc:
-        problems = _problems(exc, where)
+        problems = _problems(exc)
         return RowError(number, None, problems[0].message, "invalid_value", problems[1:]), pid
 
 

@@ -77,9 +77,13 @@ def parse_json(text: str, source: str, line: int | None = None) -> Any:
     try:
         data = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
-        at = exc.lineno if line is None else line
-        where = f" (line {exc.lineno}, column {exc.colno})" if line is None else ""
-        raise InputError.single(source, f"not valid JSON: {exc.msg}{where}", at) from None
+        if line is None:
+            raise InputError.single(
+                source, f"not valid JSON: {exc.msg}", exc.lineno, exc.colno
+            ) from None
+        raise InputError.single(
+            source, f"not valid JSON: {exc.msg} (column {exc.colno})", line
+        ) from None
     except ValueError as exc:
         raise InputError.single(source, f"not valid JSON: {exc}", line) from None
     except RecursionError:

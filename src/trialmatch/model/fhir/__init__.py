@@ -118,7 +118,16 @@ def to_yaml(imported: Imported) -> str:
 
     from trialmatch import __version__
 
-    body = yaml.safe_dump(
-        imported.patient, sort_keys=False, allow_unicode=True, default_flow_style=False, width=96
+    class _NoAliases(yaml.SafeDumper):
+        def ignore_aliases(self, data: Any) -> bool:
+            return True  # a day used twice is written twice, not as an anchor
+
+    body = yaml.dump(
+        imported.patient,
+        Dumper=_NoAliases,
+        sort_keys=False,
+        allow_unicode=True,
+        default_flow_style=False,
+        width=96,
     )
     return YAML_HEADER.format(source=Path(imported.source).name, version=__version__) + body

@@ -284,7 +284,12 @@ def map_procedure(draft: Draft, res: dict[str, Any], path: JsonPath) -> None:
         shown.append(c)
     if len(set(kinds)) != 1:
         what = ", ".join(c.shown() for c in shown) or "no code"
-        why = "names both transplant kinds" if kinds else "is not a procedure trialmatch reads"
+        why = (
+            "names both transplant kinds"
+            if kinds
+            else "is not a procedure trialmatch reads (autologous or allogeneic stem cell "
+            "transplant by SNOMED CT code)"
+        )
         notes.warn((*path, "code"), f"{what} {why}; procedure not imported")
         return
     item: dict[str, Any] = {"type": kinds[0]}

@@ -209,7 +209,7 @@ def choice(
 ) -> tuple[str, Any] | None:
     """The one ``stem[x]`` element present (``effectiveDateTime``, ...) as (suffix, value);
     two of them is a :class:`ResourceError` (a FHIR choice holds one value)."""
-    found = [k for k in res if k.startswith(stem) and k[len(stem) :][:1].isupper()]
+    found = sorted(k for k in res if k.startswith(stem) and k[len(stem) :][:1].isupper())
     if len(found) > 1:
         raise ResourceError(
             (*path, found[1]), f"{stem}[x] holds one value; found {', '.join(sorted(found))}"

@@ -265,7 +265,7 @@ def _lab(
                 continue
             if vocab.lab_factor(lab_id, b_unit) is not None and vocab.lab_factor(lab_id, unit):
                 converted = vocab.convert(lab_id, b, b_unit, unit)
-                lab[limit] = converted if converted is not None else b
+                lab[limit] = float(f"{converted:.6g}") if converted is not None else b
             elif b_unit == unit:
                 lab[limit] = b
             else:
