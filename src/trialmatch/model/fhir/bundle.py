@@ -191,13 +191,32 @@ def map_bundle(
                 del draft.lists[k][n:]
             notes.error(exc.path, f"{exc.message}; {kind} not imported")
     for kind, paths in sorted(unread.items()):
-        where = ", ".join(json_path(p) for p in paths)
         notes.warn(
             paths[0],
-            f"{len(paths)} {kind} resource(s) ({where}): trialmatch does not "
-            f"read {kind}; not imported",
+            f"{len(paths)} {kind} resource(s) ({_spans(paths)}): trialmatch does not read "
+            f"{kind}; not imported",
         )
     return Imported(source, _assemble(draft, as_of), notes.warnings, notes.errors)
+
+
+def _spans(paths: list[JsonPath]) -> str:
+    """Entry paths written compactly: consecutive entries as one span.
+
+    >>> _spans([("entry", 3, "resource"), ("entry", 4, "resource"), ("entry", 9, "resource")])
+    'entry[3..4].resource, entry[9].resource'
+    """
+    if not all(len(p) == 3 and p[0] == "entry" and isinstance(p[1], int) for p in paths):
+        return ", ".join(json_path(p) for p in paths)
+    spans: list[list[int]] = []
+    for p in paths:
+        i = int(p[1])
+        if spans and spans[-1][1] == i - 1:
+            spans[-1][1] = i
+        else:
+            spans.append([i, i])
+    return ", ".join(
+        f"entry[{a}].resource" if a == b else f"entry[{a}..{b}].resource" for a, b in spans
+    )
 
 
 def _assemble(draft: Draft, as_of: dt.date | None) -> dict[str, Any]:

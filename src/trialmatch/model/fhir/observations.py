@@ -263,11 +263,11 @@ def _lab(
             b_unit = _unit(vocab, lab_id, bound, bwhere) or unit
             if b is None:
                 continue
-            if vocab.lab_factor(lab_id, b_unit) is not None and vocab.lab_factor(lab_id, unit):
-                converted = vocab.convert(lab_id, b, b_unit, unit)
-                lab[limit] = float(f"{converted:.6g}") if converted is not None else b
-            elif b_unit == unit:
+            converted = vocab.convert(lab_id, b, b_unit, unit)
+            if b_unit == unit:
                 lab[limit] = b
+            elif converted is not None:
+                lab[limit] = float(f"{converted:.6g}")
             else:
                 notes.warn(
                     bwhere,
