@@ -763,3 +763,29 @@ def test_fhir_mapping_imports_no_heavy_library() -> None:
             "'fhir_core', 'rich', 'typer')))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_r5_forms_of_procedure_administration_and_reaction() -> None:
+    got = mapped({"resourceType": "Procedure", "status": "completed", "code": cc(SCT, "709115004"),
+                  "occurrenceDateTime": "2025-07-24"},
+                 {"resourceType": "MedicationAdministration", "status": "completed",
+                  "medication": {"concept": cc(RX, "68442")},
+                  "occurenceDateTime": "2025-04-02"},
+                 {"resourceType": "AllergyIntolerance", "code": {"text": "bortezomib"},
+                  "reaction": [{"manifestation": [{"concept": {"text": "rash"}}]}]})
+    assert got.patient["procedures"]["items"] == [{"type": "autologous_sct",
+                                                  "date": dt.date(2025, 7, 24)}]
+    assert got.patient["therapies"]["items"] == [{"drugs": ["Filgrastim"],
+                                                 "start": dt.date(2025, 4, 2),
+                                                 "end": dt.date(2025, 4, 2)}]
+    assert got.patient["hypersensitivities"]["items"] == [{"agent": "bortezomib",
+                                                          "reaction": "rash"}]
+    assert got.warnings == []
+
+
+def test_a_missing_status_is_said_so() -> None:
+    got = mapped({"resourceType": "Procedure", "code": cc(SCT, "709115004")},
+                 {"resourceType": "Observation", "code": cc(LN, "718-7")})
+    assert warnings(got) == [
+        "entry[1].resource.status: no status: not a procedure performed; not imported",
+        "entry[2].resource.status: no status: not a final result; not imported"]

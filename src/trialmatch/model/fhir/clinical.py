@@ -28,6 +28,7 @@ from trialmatch.model.fhir.common import (
     get,
     items,
     point_day,
+    said_status,
     status_code,
 )
 from trialmatch.model.fhir.draft import Draft, checked
@@ -271,7 +272,9 @@ def map_procedure(draft: Draft, res: dict[str, Any], path: JsonPath) -> None:
     notes = draft.notes
     status = get(res, "status", str, path)
     if status not in ("completed", "in-progress"):
-        notes.warn((*path, "status"), f"status {status!r}: not a procedure performed; not imported")
+        notes.warn(
+            (*path, "status"), f"{said_status(status)}: not a procedure performed; not imported"
+        )
         return
     concept = get(res, "code", dict, path)
     kinds = []
@@ -293,7 +296,8 @@ def map_procedure(draft: Draft, res: dict[str, Any], path: JsonPath) -> None:
         notes.warn((*path, "code"), f"{what} {why}; procedure not imported")
         return
     item: dict[str, Any] = {"type": kinds[0]}
-    _, day = point_day(res, "performed", path, notes, "procedure date not imported")
+    stem = "occurrence" if any(k.startswith("occurrence") for k in res) else "performed"  # R5
+    _, day = point_day(res, stem, path, notes, "procedure date not imported")
     if day is not None:
         item["date"] = day
     draft.add("procedures", checked(Procedure, item, {}, path))
@@ -336,6 +340,9 @@ def map_allergy(draft: Draft, res: dict[str, Any], path: JsonPath) -> None:
         )
     for where, reaction in reactions:
         for mwhere, manifestation in items(reaction, "manifestation", where):
+            if "concept" in manifestation:  # R5: a CodeableReference
+                mwhere = (*mwhere, "concept")
+                manifestation = get(manifestation, "concept", dict, mwhere[:-1])
             text = concept_text(manifestation, mwhere) or next(
                 (c.display for c in codings(manifestation, mwhere) if c.display), None
             )

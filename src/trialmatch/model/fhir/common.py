@@ -263,6 +263,11 @@ def period(
     return start, end
 
 
+def said_status(status: str | None) -> str:
+    """How a message names a status: ``status 'stopped'``, or ``no status``."""
+    return f"status {status!r}" if status else "no status"
+
+
 def status_code(res: dict[str, Any], key: str, path: JsonPath) -> str | None:
     """A status: a code string, or the first coding's code of a CodeableConcept (the
     ``clinicalStatus`` form)."""

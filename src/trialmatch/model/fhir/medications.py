@@ -7,7 +7,7 @@ written and warned about (criteria on it stay unknown). The medication may be a 
 (``medicationCodeableConcept``, R5 ``medication.concept``) or a reference to a Medication
 resource of the bundle (``medicationReference``, R5 ``medication.reference``).
 
-Dates: a statement's effective[x] and an administration's effective[x] (R5 occurrence[x]) give
+Dates: a statement's effective[x] and an administration's effective[x] (R5 occurence[x]) give
 start and end (a day: start and end on it); a request's ``authoredOn`` gives the start. The
 course's outcome is never inferred from a status: ``completed`` or ``stopped`` do not say
 whether the disease responded.
@@ -29,6 +29,7 @@ from trialmatch.model.fhir.common import (
     get,
     items,
     period,
+    said_status,
 )
 from trialmatch.model.fhir.draft import Draft, checked
 from trialmatch.model.patient import Therapy
@@ -75,7 +76,7 @@ def map_medication(draft: Draft, res: dict[str, Any], path: JsonPath, kind: str)
     status = get(res, "status", str, path)
     running = STATUS[kind].get(status or "", None)
     if running is None:
-        notes.warn((*path, "status"), f"status {status!r}: not a therapy given; not imported")
+        notes.warn((*path, "status"), f"{said_status(status)}: not a therapy given; not imported")
         return
     if kind == "MedicationRequest":
         intent = get(res, "intent", str, path)
@@ -97,9 +98,14 @@ def map_medication(draft: Draft, res: dict[str, Any], path: JsonPath, kind: str)
         if "authoredOn" in res:
             start = fhir_day(res["authoredOn"], (*path, "authoredOn"), notes, "start not imported")
     else:
-        r5 = any(k.startswith("occurrence") for k in res)
-        stem = (
-            "occurrence" if r5 and not any(k.startswith("effective") for k in res) else "effective"
+        # R5 administrations: occurence[x] (so spelled in R5), occurrence[x] accepted too
+        stem = next(
+            (
+                s
+                for s in ("effective", "occurence", "occurrence")
+                if any(k.startswith(s) for k in res)
+            ),
+            "effective",
         )
         found = choice(res, stem, path, ("DateTime", "Period", "Instant"))
         if found is not None:

@@ -34,6 +34,7 @@ from trialmatch.model.fhir.common import (
     items,
     number,
     point_day,
+    said_status,
 )
 from trialmatch.model.fhir.draft import Candidate, Draft, checked
 from trialmatch.model.patient import Lab
@@ -96,7 +97,7 @@ def map_observation(draft: Draft, res: dict[str, Any], path: JsonPath) -> None:
         return
     status = get(res, "status", str, path)
     if status not in FINAL:
-        notes.warn((*path, "status"), f"status {status!r}: not a final result; not imported")
+        notes.warn((*path, "status"), f"{said_status(status)}: not a final result; not imported")
         return
     if "dataAbsentReason" in res:
         notes.warn((*path, "dataAbsentReason"), "no value (data absent); not imported")
