@@ -596,11 +596,21 @@ def test_bad_entries_lists_every_problem(cli) -> None:
     ]
 
 
-def test_check_a_bundle_that_is_not_json_is_not_read_as_yaml(cli) -> None:
-    """A .json file that is not JSON: the patient-file reader reports it (exit 2)."""
+def test_check_a_broken_bundle_gets_the_json_message(cli) -> None:
+    """A .json file naming a resourceType that is not JSON: the JSON reader reports it."""
     run = cli(["check", str(FIXTURES / "not-json.json"), "--as-of", AS_OF])
     assert run.code == 2
-    assert "Traceback" not in run.stderr and run.stderr.startswith("error: ")
+    where = FIXTURES / "not-json.json"
+    assert run.stderr == f"error: {where}:2:1: not valid JSON: Expecting value\n"
+
+
+def test_check_a_broken_json_patient_file_gets_the_patient_file_message(cli,
+                                                                         tmp_path: Path) -> None:
+    path = tmp_path / "p.json"
+    path.write_text('{"id": "J1", "sex": ')
+    run = cli(["check", str(path), "--as-of", AS_OF])
+    assert run.code == 2
+    assert "not valid JSON" not in run.stderr and run.stderr.startswith(f"error: {path}")
 
 
 @pytest.mark.parametrize("name", ["ecog-minus-one.json", "lab-two-values.json"])

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from trialmatch.errors import InputError, Problem
-from trialmatch.io.jsonio import load_json
-from trialmatch.io.yamlio import Document
+from trialmatch.io.jsonio import MAX_JSON_BYTES, load_json, parse_json
+from trialmatch.io.yamlio import Document, decode_text, read_regular_file
 from trialmatch.model.fhir.bundle import Imported, map_bundle
 from trialmatch.model.patient import (
     Patient,
@@ -47,8 +47,21 @@ class LoadedPatient:
     fhir: Imported | None = None
 
 
-def _is_bundle(data: Any) -> bool:
-    return isinstance(data, dict) and "resourceType" in data
+def _bundle_json(path: Path | str) -> Any:
+    """The parsed JSON of a file that is FHIR (its top level has a ``resourceType``), or None
+    for a patient file. A file whose first 4 KB name a ``resourceType`` is taken for FHIR, so
+    a broken bundle gets the JSON reader's message, not the patient file reader's."""
+    try:
+        text = decode_text(read_regular_file(path, MAX_JSON_BYTES), path)
+    except InputError:
+        return None  # the patient file reader says what is wrong with the file
+    try:
+        data = parse_json(text, str(path))
+    except InputError:
+        if '"resourceType"' in text[:4096]:
+            raise
+        return None
+    return data if isinstance(data, dict) and "resourceType" in data else None
 
 
 def read_bundle(
@@ -90,11 +103,8 @@ def load_any_patient(path: Path | str, as_of: dt.date | None = None) -> LoadedPa
     'TCL-001'
     """
     if Path(path).suffix.lower() == ".json":
-        try:
-            data = load_json(path)
-        except InputError:
-            data = None  # not JSON the bundle reader accepts: read it as a patient file
-        if _is_bundle(data):
+        data = _bundle_json(path)
+        if data is not None:
             imported = map_bundle(data, str(path), None, as_of)
             patient = patient_of(imported, as_of)
             doc = Document(str(path), imported.patient, {}, None)
