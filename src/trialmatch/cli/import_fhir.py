@@ -16,7 +16,10 @@ from trialmatch.cli.importing import import_app
 @input_errors
 def import_fhir(
     bundle: Annotated[
-        Path, typer.Argument(help="A FHIR R4 Bundle (JSON) of one patient.", show_default=False)
+        Path,
+        typer.Argument(
+            help="A FHIR R4 Bundle (JSON) of one patient.", show_default=False, metavar="BUNDLE"
+        ),
     ],
     output: OutputFile = None,
     as_of: Annotated[
