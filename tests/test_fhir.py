@@ -799,3 +799,44 @@ def test_a_missing_status_is_said_so() -> None:
     assert warnings(got) == [
         "entry[1].resource.status: no status: not a procedure performed; not imported",
         "entry[2].resource.status: no status: not a final result; not imported"]
+
+
+HOSTILE = [None, True, -1, 10**400, 1e308, "", "x\x1b[31m", [], {}, [None], {"a": [1]}]
+
+
+def _paths(node: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    out = [path] if path else []
+    if isinstance(node, dict):
+        for k, v in node.items():
+            out += _paths(v, (*path, k))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            out += _paths(v, (*path, i))
+    return out
+
+
+def _replaced(data: Any, path: tuple[Any, ...], value: Any) -> Any:
+    copy = json.loads(json.dumps(data))
+    node = copy
+    for part in path[:-1]:
+        node = node[part]
+    node[path[-1]] = value
+    return copy
+
+
+def test_any_element_of_any_type_is_a_message_never_a_crash() -> None:
+    """Every element of the full fixture replaced by values of every JSON type (and huge,
+    negative, empty, escape-laden ones): the mapper warns, errs or refuses the bundle, and
+    never raises anything but InputError."""
+    data = json.loads(EVERY.read_text())
+    tried = 0
+    for path in _paths(data):
+        for value in HOSTILE:
+            tried += 1
+            try:
+                got = map_bundle(_replaced(data, path, value), "b.json", None, DAY)
+                if not got.errors:
+                    patient_of(got, DAY)
+            except InputError:
+                pass
+    assert tried > 2000

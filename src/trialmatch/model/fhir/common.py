@@ -114,6 +114,8 @@ def number(
     value = res[key]
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ResourceError((*path, key), f"expected a number, found {_kind(value)}")
+    if isinstance(value, int) and abs(value) > 10**300:
+        raise ResourceError((*path, key), "the number is too large")
     if whole and not (isinstance(value, int) or float(value).is_integer()):
         raise ResourceError((*path, key), f"expected a whole number, found {value!r}")
     return value

@@ -143,12 +143,14 @@ def map_observation(draft: Draft, res: dict[str, Any], path: JsonPath) -> None:
 
 def _ecog(suffix: str, value: Any, where: JsonPath) -> int:
     if suffix == "Integer":
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or not float(value).is_integer()
-        ):
+        if isinstance(value, bool) or not isinstance(value, int | float):
             raise ResourceError(where, "ECOG is a whole number 0 to 5")
+        if isinstance(value, float):
+            if not value.is_integer():
+                raise ResourceError(where, "ECOG is a whole number 0 to 5")
+            value = int(value)
+        if not -1000 < value < 1000:
+            raise ResourceError(where, "ECOG must be 0 to 5")
         score = int(value)
     elif suffix == "CodeableConcept":
         found = _coded_answer(suffix, value, where, ECOG_ANSWERS, "ECOG")
