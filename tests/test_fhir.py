@@ -840,3 +840,42 @@ def test_any_element_of_any_type_is_a_message_never_a_crash() -> None:
             except InputError:
                 pass
     assert tried > 2000
+
+
+def test_ndjson_screen_records_equal_the_csv_of_the_imported_patient_files(
+    cli, tmp_path: Path
+) -> None:
+    """The same patients as NDJSON bundles and as a CSV of their imported patient files
+    (columnar engine) give the same screen records, row for row."""
+    import csv
+
+    from trialmatch.model.csvrow import patient_to_row
+
+    lines = _ndjson_lines()
+    src = tmp_path / "patients.ndjson"
+    src.write_text("\n".join(lines) + "\n")
+    rows = []
+    for n, line in enumerate(lines):
+        data = json.loads(line)
+        if isinstance(data, list):
+            data = {"resourceType": "Bundle", "entry": [{"resource": r} for r in data]}
+        (tmp_path / f"{n}.json").write_text(json.dumps(data))
+        out = tmp_path / f"{n}.yaml"
+        assert cli(["import", "fhir", str(tmp_path / f"{n}.json"), "-o", str(out), "--as-of",
+                    AS_OF, "-q"]).code == 0
+        rows.append(patient_to_row(load_patient(out, DAY), DAY))
+    columns = ["id", *sorted({c for r in rows for c in r} - {"id"})]
+    table = tmp_path / "patients.csv"
+    with table.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(rows)
+    records = {}
+    for name in ("patients.ndjson", "patients.csv"):
+        out = tmp_path / f"{name}.jsonl"
+        run = cli(["screen", str(tmp_path / name), "--as-of", AS_OF, "--out", str(out), "-q"])
+        assert run.code == 0, run.stderr
+        records[name] = [json.loads(x) for x in out.read_text().splitlines()]
+    trials = {r["trial_id"] for r in records["patients.csv"]}
+    assert len(records["patients.ndjson"]) == 3 * len(trials) and len(trials) >= 5
+    assert records["patients.ndjson"] == records["patients.csv"]
