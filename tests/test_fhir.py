@@ -613,13 +613,20 @@ def test_check_a_broken_json_patient_file_gets_the_patient_file_message(cli,
     assert "not valid JSON" not in run.stderr and run.stderr.startswith(f"error: {path}")
 
 
-@pytest.mark.parametrize("name", ["ecog-minus-one.json", "lab-two-values.json"])
-def test_check_refuses_a_bundle_with_resources_in_error(cli, name: str) -> None:
+@pytest.mark.parametrize(("name", "unknown"), [("ecog-minus-one.json", "inc-ecog"),
+                                               ("lab-two-values.json", "inc-organ-creatinine")])
+def test_check_skips_resources_in_error_and_exits_2(cli, name: str, unknown: str) -> None:
+    """The resource in error is reported with its path and skipped: the patient is checked
+    without it (what it would have said is unknown), and the exit code is 2."""
     run = cli(["check", str(FIXTURES / name), "--as-of", AS_OF, "-f", "json"])
     assert run.code == 2
-    assert run.stdout == ""
     assert "entry[1].resource.value" in run.stderr
     assert "Observation not imported" in run.stderr
+    report = json.loads(run.stdout)
+    assert report["patient_id"] == "bad-1"
+    verdicts = {(t["trial_id"], c["criterion_id"]): c["verdict"]
+                for t in report["trials"] for c in t["criteria"]}
+    assert verdicts[("NCT01673308", unknown)] == "unknown"
 
 
 def test_deep_nesting_and_huge_values_are_refused(cli, tmp_path: Path) -> None:

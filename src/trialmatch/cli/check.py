@@ -154,11 +154,9 @@ def check(
             continue
         doc, p = loaded.document, loaded.patient
         if loaded.fhir is not None:  # a FHIR bundle: what was not imported, at its JSON path
-            if loaded.fhir.errors:
-                for line in loaded.fhir.error_lines():
-                    _echo_error(line)
+            for line in loaded.fhir.error_lines():  # resources skipped: exit 2 at the end
+                _echo_error(line)
                 failed = True
-                continue  # like a patient file with an impossible value: not checked
             warned += len(loaded.fhir.warnings)
             if not quiet:
                 for line in loaded.fhir.warning_lines():
