@@ -308,15 +308,21 @@ def screen(
     batch_size: int | None = None,
     kinds: bool = False,
 ) -> Iterator[Any]:
-    """Screen a CSV with the chosen engine; yields record frames (:data:`RECORD_COLUMNS`;
-    with ``kinds``, :data:`FRAME_COLUMNS`: also each error row's kinds, for :class:`Summary`)
-    in row order, trials in catalogue order within a row. A header too wide for the columnar
-    engine (:func:`columnar_misfit`) is screened by the reference engine.
+    """Screen a CSV with the chosen engine (FHIR NDJSON, ``.ndjson``/``.jsonl``, always with
+    the reference engine: :mod:`trialmatch.batch.ndjson`); yields record frames
+    (:data:`RECORD_COLUMNS`; with ``kinds``, :data:`FRAME_COLUMNS`: also each error row's
+    kinds, for :class:`Summary`) in row order, trials in catalogue order within a row. A
+    header too wide for the columnar engine (:func:`columnar_misfit`) is screened by the
+    reference engine.
 
     >>> # for records in screen(Path("patients.csv"), load_catalogue(), date(2026, 11, 21)): ...
     """
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; allowed: {', '.join(ENGINES)}")
+    from trialmatch.batch.ndjson import is_ndjson, screen_ndjson
+
+    if is_ndjson(path):  # FHIR bundles, one per line: the reference engine
+        return screen_ndjson(path, trials, as_of, vocab, batch_size or 10_000, kinds=kinds)
     if engine == "columnar" and columnar_misfit(read_header(path, vocab or Vocabulary.default())):
         engine = "reference"
     if engine == "reference":

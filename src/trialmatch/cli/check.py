@@ -64,7 +64,8 @@ def check(
     patients: Annotated[
         list[Path],
         typer.Argument(
-            help="Patient profiles (YAML or JSON), or directories of them.",
+            help="Patient profiles (YAML or JSON) or FHIR bundles (.json), or directories "
+            "of them.",
             show_default=False,
             metavar="PATIENT",
         ),
@@ -104,12 +105,14 @@ def check(
 
     Example: trialmatch check examples/patients/mds-hma-failure-eligible.yaml
 
+    A FHIR bundle: trialmatch check examples/fhir/myeloma-maintenance.json
+
     A row of a screen CSV: trialmatch check --row 12 patients.csv
     """
     from trialmatch.engine.data_warnings import data_warnings
     from trialmatch.engine.evaluate import data_to_collect, screen_patient
     from trialmatch.io.printable import printable
-    from trialmatch.model.patient import load_patient_document
+    from trialmatch.model.fhir import load_any_patient
     from trialmatch.report import CheckReport
 
     try:
@@ -143,12 +146,21 @@ def check(
         files = []
     for path in files:
         try:
-            doc, p = load_patient_document(path, day)
+            loaded = load_any_patient(path, day)
         except InputError as exc:
             for problem in exc.problems:
                 _echo_error(str(problem))
             failed = True
             continue
+        doc, p = loaded.document, loaded.patient
+        if loaded.fhir is not None:  # a FHIR bundle: what was not imported, at its JSON path
+            for line in loaded.fhir.error_lines():  # resources skipped: exit 2 at the end
+                _echo_error(line)
+                failed = True
+            warned += len(loaded.fhir.warnings)
+            if not quiet:
+                for line in loaded.fhir.warning_lines():
+                    typer.echo(printable(line), err=True)
         results = screen_patient(trials, p, day)
         reports.append(CheckReport(p.id, day, __version__, results, data_to_collect(results)))
         sources.append(str(path))

@@ -25,7 +25,12 @@ from trialmatch.cli.common import (
 @input_errors
 def screen(
     patients: Annotated[
-        Path, typer.Argument(help="Patients CSV (see `trialmatch template`).", show_default=False)
+        Path,
+        typer.Argument(
+            help="Patients CSV (see `trialmatch template`), or FHIR NDJSON (.ndjson/.jsonl: "
+            "one bundle per line).",
+            show_default=False,
+        ),
     ],
     trial: TrialIds = None,
     condition: TrialCondition = None,
@@ -60,7 +65,8 @@ def screen(
         typer.Option("--quiet", "-q", help="No progress, note or summary (errors still shown)."),
     ] = False,
 ) -> None:
-    """Screen every patient row of a CSV against the trials; one record per patient and trial.
+    """Screen every patient row of a CSV (or every line of a FHIR NDJSON file) against the
+    trials; one record per patient and trial.
 
     Exit codes: 0 done (rows in error are records); 1 with --fail-on-error, some row could not
     be read (the output is complete); 2 bad options or input, nothing written.
@@ -82,6 +88,8 @@ def screen(
     except ValueError as exc:
         raise fail(str(exc)) from None
     trials = select(criteria, trial, condition)
+    if patients.suffix.lower() in (".ndjson", ".jsonl"):
+        engine = "reference"  # a bundle per line is read patient by patient
     summary = run_screen(patients, trials, day, out, chosen, engine, quiet=quiet)
     if fail_on_error and summary.error_rows:
         typer.echo(

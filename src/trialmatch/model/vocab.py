@@ -47,12 +47,14 @@ class _Strict(BaseModel):
 
 
 class ConditionEntry(_Strict):
-    """A condition: a name, synonyms, ICD-10-CM codes and parents (its broader conditions)."""
+    """A condition: a name, synonyms, ICD-10-CM and SNOMED CT codes and parents (its broader
+    conditions). SNOMED CT codes are looked up only as codes (FHIR), never as terms."""
 
     id: str
     name: str
     synonyms: list[str] = Field(default_factory=list)
     icd10cm: list[str] = Field(default_factory=list)
+    snomed: list[str] = Field(default_factory=list)
     parents: list[str] = Field(default_factory=list)
     malignant: bool = False
     note: str | None = None
@@ -68,12 +70,23 @@ class DrugClassEntry(_Strict):
 
 
 class DrugEntry(_Strict):
-    """A drug with its synonyms (brand names, codes) and the classes it belongs to."""
+    """A drug with its synonyms (brand names, codes), its RxNorm ingredient codes and the
+    classes it belongs to."""
 
     id: str
     name: str
     synonyms: list[str] = Field(default_factory=list)
     classes: list[str] = Field(default_factory=list)
+    rxnorm: list[str] = Field(default_factory=list)
+
+
+class ProcedureEntry(_Strict):
+    """A procedure type the ``procedure`` predicate knows (``autologous_sct``,
+    ``allogeneic_sct``) with its SNOMED CT codes."""
+
+    id: str
+    name: str
+    snomed: list[str] = Field(default_factory=list)
 
 
 class RegimenEntry(_Strict):
@@ -122,6 +135,14 @@ class _LabsFile(_Strict):
     labs: list[LabEntry]
 
 
+class _ProceduresFile(_Strict):
+    procedures: list[ProcedureEntry]
+
+
+_SNOMED = re.compile(r"^[1-9][0-9]{5,17}$")
+_RXNORM = re.compile(r"^[1-9][0-9]{0,9}$")
+
+
 def _pydantic_problems(doc: Document, exc: ValidationError) -> list[Problem]:
     return [doc.problem(err["loc"], err["msg"]) for err in exc.errors()]
 
@@ -142,13 +163,26 @@ class Vocabulary:
         regimens: Iterable[RegimenEntry],
         labs: Iterable[LabEntry],
         source: str = "<vocabulary>",
+        procedures: Iterable[ProcedureEntry] = (),
     ) -> None:
         self.conditions = {c.id: c for c in conditions}
         self.classes = {c.id: c for c in classes}
         self.drugs = {d.id: d for d in drugs}
         self.regimens = {r.id: r for r in regimens}
         self.labs = {lab.id: lab for lab in labs}
+        self.procedures = {p.id: p for p in procedures}
         problems: list[str] = []
+        self._snomed_conditions = self._codes(
+            ((c.id, c.snomed) for c in self.conditions.values()), "SNOMED CT", _SNOMED, problems
+        )
+        self._rxnorm_drugs = self._codes(
+            ((d.id, d.rxnorm) for d in self.drugs.values()), "RxNorm", _RXNORM, problems
+        )
+        self._snomed_procedures = self._codes(
+            ((p.id, p.snomed) for p in self.procedures.values()), "SNOMED CT", _SNOMED, problems
+        )
+        for code in self._snomed_conditions.keys() & self._snomed_procedures.keys():
+            problems.append(f"SNOMED CT code {code!r} names both a condition and a procedure")
         self._condition_terms = self._index(
             ((c.id, [c.id, c.name, *c.synonyms, *c.icd10cm]) for c in self.conditions.values()),
             "condition",
@@ -212,14 +246,36 @@ class Vocabulary:
                 index[key] = ident
         return index
 
+    @staticmethod
+    def _codes(
+        entries: Iterable[tuple[str, list[str]]],
+        system: str,
+        form: re.Pattern[str],
+        problems: list[str],
+    ) -> dict[str, str]:
+        """code -> id; a code listed twice or not of the system's form is a problem."""
+        index: dict[str, str] = {}
+        for ident, codes in entries:
+            for code in codes:
+                if not form.match(code):
+                    problems.append(f"{ident!r}: {code!r} is not a {system} code")
+                elif code in index:
+                    problems.append(
+                        f"{system} code {code!r} is listed for both {index[code]!r} and {ident!r}"
+                    )
+                index[code] = ident
+        return index
+
     # -- loading -----------------------------------------------------------------------------
 
     @classmethod
     def load(cls, directory: Path) -> Vocabulary:
-        """Load ``conditions.yaml``, ``drugs.yaml`` and ``labs.yaml`` from a directory."""
+        """Load ``conditions.yaml``, ``drugs.yaml``, ``labs.yaml`` and (when present)
+        ``procedures.yaml`` from a directory."""
         docs = {
             name: load_document(directory / f"{name}.yaml")
-            for name in ("conditions", "drugs", "labs")
+            for name in VOCABULARY_FILES
+            if name != "procedures" or (directory / f"{name}.yaml").is_file()
         }
         return cls._from_docs(docs, str(directory))
 
@@ -232,11 +288,15 @@ class Vocabulary:
     def _from_docs(cls, docs: dict[str, Document], source: str) -> Vocabulary:
         problems: list[Problem] = []
         parsed: dict[str, Any] = {}
-        for name, model in (
+        files: tuple[tuple[str, type[_Strict]], ...] = (
             ("conditions", _ConditionsFile),
             ("drugs", _DrugsFile),
             ("labs", _LabsFile),
-        ):
+            ("procedures", _ProceduresFile),
+        )
+        for name, model in files:
+            if name not in docs:
+                continue
             doc = docs[name]
             try:
                 parsed[name] = model.model_validate(require_mapping(doc, f"{name} vocabulary"))
@@ -253,6 +313,7 @@ class Vocabulary:
             parsed["drugs"].regimens,
             parsed["labs"].labs,
             source,
+            parsed["procedures"].procedures if "procedures" in parsed else (),
         )
 
     # -- conditions --------------------------------------------------------------------------
@@ -260,6 +321,27 @@ class Vocabulary:
     def condition_id(self, term: str) -> str | None:
         """The condition id a term (name, synonym, ICD-10-CM code) stands for, or None."""
         return self._condition_terms.get(normalise(term))
+
+    def condition_by_snomed(self, code: str) -> str | None:
+        """The condition a SNOMED CT code stands for, or None.
+
+        >>> Vocabulary.default().condition_by_snomed("109995007")
+        'myelodysplastic_syndrome'
+        """
+        return self._snomed_conditions.get(code.strip())
+
+    def condition_by_icd10cm(self, code: str) -> str | None:
+        """The condition an ICD-10-CM code (listed in the vocabulary) stands for, or None: a
+        name or synonym is not a code.
+
+        >>> Vocabulary.default().condition_by_icd10cm("D46.9"), Vocabulary.default().condition_by_icd10cm("MDS")
+        ('myelodysplastic_syndrome', None)
+        """  # noqa: E501
+        cid = self.condition_id(code)
+        if cid is None:
+            return None
+        wanted = code.strip().upper()
+        return cid if wanted in {c.upper() for c in self.conditions[cid].icd10cm} else None
 
     def condition_ancestors(self, cid: str) -> frozenset[str]:
         """The condition itself and every broader condition above it."""
@@ -303,6 +385,22 @@ class Vocabulary:
         if key in self._regimen_terms:
             return frozenset(self.regimens[self._regimen_terms[key]].drugs)
         return None
+
+    def drug_by_rxnorm(self, code: str) -> str | None:
+        """The drug an RxNorm ingredient code stands for, or None.
+
+        >>> Vocabulary.default().drug_by_rxnorm("342369")
+        'lenalidomide'
+        """
+        return self._rxnorm_drugs.get(code.strip())
+
+    def procedure_by_snomed(self, code: str) -> str | None:
+        """The procedure type (``autologous_sct``, ...) a SNOMED CT code stands for, or None.
+
+        >>> Vocabulary.default().procedure_by_snomed("709115004")
+        'autologous_sct'
+        """
+        return self._snomed_procedures.get(code.strip())
 
     def is_regimen(self, term: str) -> bool:
         """Whether a term names a regimen (several drugs) rather than one drug."""
@@ -402,7 +500,7 @@ class Vocabulary:
         return difflib.get_close_matches(normalise(term), keys, n=n, cutoff=0.6)
 
 
-VOCABULARY_FILES = ("conditions", "drugs", "labs")
+VOCABULARY_FILES = ("conditions", "drugs", "labs", "procedures")
 COMPILED = "compiled.json"  # the YAML files parsed once, for a fast start (see below)
 
 
