@@ -886,3 +886,19 @@ def test_ndjson_screen_records_equal_the_csv_of_the_imported_patient_files(
     trials = {r["trial_id"] for r in records["patients.csv"]}
     assert len(records["patients.ndjson"]) == 3 * len(trials) and len(trials) >= 5
     assert records["patients.ndjson"] == records["patients.csv"]
+
+
+def test_validate_reads_a_bundle_with_its_errors_at_json_paths() -> None:
+    from typer.testing import CliRunner
+
+    from trialmatch.cli import app as cli_app
+
+    example = ROOT / "examples" / "fhir" / "myeloma-maintenance.json"
+    ok = CliRunner().invoke(cli_app, ["validate", str(example), "--as-of", "2026-11-21"])
+    assert ok.exit_code == 0, ok.output
+    assert f"{example} (FHIR bundle, patient MM-001)" in ok.stdout
+    bad = ROOT / "tests" / "fixtures" / "fhir" / "ecog-minus-one.json"
+    run = CliRunner().invoke(cli_app, ["validate", str(bad), "--as-of", "2026-11-21"])
+    assert run.exit_code == 2
+    assert "entry[1].resource.valueInteger: ECOG must be 0 to 5, got -1" in run.output
+    assert "unknown field 'resourceType'" not in run.output

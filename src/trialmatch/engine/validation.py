@@ -47,6 +47,25 @@ def is_trial_document(data: object) -> bool:
     return isinstance(data, dict) and bool({"inclusion", "exclusion", "title"} & set(data))
 
 
+def _validate_bundle(
+    f: Path,
+    as_of: dt.date | None,
+    report: ValidationReport,
+    patients: list[tuple[Document, Patient]],
+) -> None:
+    """A FHIR bundle: its resource errors are problems, what it could not import warnings,
+    each at its JSON path; the patient it gives is checked like any other."""
+    from trialmatch.model.fhir import load_any_patient
+
+    loaded = load_any_patient(f, as_of)
+    assert loaded.fhir is not None
+    report.problems += [Problem(str(f), None, None, str(n)) for n in loaded.fhir.errors]
+    report.warnings += [DataWarning(str(f), None, None, str(n), ()) for n in loaded.fhir.warnings]
+    patients.append((loaded.document, loaded.patient))
+    if not loaded.fhir.errors:
+        report.ok.append(f"{f} (FHIR bundle, patient {loaded.patient.id})")
+
+
 def validate_paths(
     paths: Iterable[Path],
     vocab: Vocabulary | None = None,
@@ -71,7 +90,9 @@ def validate_paths(
     for f in _files(paths):
         try:
             doc = load_document(f)
-            if is_trial_document(doc.data):
+            if isinstance(doc.data, dict) and "resourceType" in doc.data:
+                _validate_bundle(f, as_of, report, patients)
+            elif is_trial_document(doc.data):
                 trial = trial_from_document(doc, vocab)
                 if trial.id in trial_ids:
                     raise InputError.single(
