@@ -902,3 +902,14 @@ def test_validate_reads_a_bundle_with_its_errors_at_json_paths() -> None:
     assert run.exit_code == 2
     assert "entry[1].resource.valueInteger: ECOG must be 0 to 5, got -1" in run.output
     assert "unknown field 'resourceType'" not in run.output
+
+
+def test_import_never_replaces_a_patient_file_without_force(cli, tmp_path: Path) -> None:
+    out = tmp_path / "p.yaml"
+    out.write_text("id: completed-and-attested\n", encoding="utf-8")
+    run = cli(["import", "fhir", str(EXAMPLE), "-o", str(out)])
+    assert run.code == 2 and "exists; choose another file, or replace it with --force" in (
+        run.stderr)
+    assert out.read_text(encoding="utf-8") == "id: completed-and-attested\n"
+    assert cli(["import", "fhir", str(EXAMPLE), "-o", str(out), "--force", "-q"]).code == 0
+    assert load_patient(out).id == "MM-001"

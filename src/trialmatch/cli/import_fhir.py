@@ -38,6 +38,9 @@ def import_fhir(
             help="Write the patient file without the resources in error (still listed).",
         ),
     ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Let --out replace an existing file.")
+    ] = False,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="Do not print warnings on stderr.")
     ] = False,
@@ -57,6 +60,8 @@ def import_fhir(
         from trialmatch.io.output import check_output
 
         check_output(output, [bundle])
+        if output.is_file() and not force:  # a completed, attested file is not lost
+            raise fail(f"{output} exists; choose another file, or replace it with --force")
     imported = read_bundle(bundle, day)
     if not quiet:
         for line in imported.warning_lines():
