@@ -53,6 +53,9 @@ OutputFile = Annotated[
         metavar="FILE",
     ),
 ]
+Force = Annotated[
+    bool, typer.Option("--force", help="Let --out replace an existing file.")
+]
 CriteriaDir = Annotated[
     Path | None,
     typer.Option(

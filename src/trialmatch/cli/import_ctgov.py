@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from trialmatch.cli.common import OutputFile, fail, input_errors
+from trialmatch.cli.common import Force, OutputFile, fail, input_errors
 from trialmatch.cli.importing import import_app
 
 CTGOV_EXIT_CODES = """Exit codes: 0 written (warnings on stderr); 2 bad input or options
@@ -49,9 +49,7 @@ def ctgov(
             metavar="TERM",
         ),
     ] = None,
-    force: Annotated[
-        bool, typer.Option("--force", help="Let --out replace an existing file.")
-    ] = False,
+    force: Force = False,
     keep_conditions: Annotated[
         bool,
         typer.Option(

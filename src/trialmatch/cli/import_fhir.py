@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from trialmatch.cli.common import OutputFile, as_of_date, fail, input_errors
+from trialmatch.cli.common import Force, OutputFile, as_of_date, fail, input_errors
 from trialmatch.cli.importing import import_app
 
 
@@ -38,9 +38,7 @@ def import_fhir(
             help="Write the patient file without the resources in error (still listed).",
         ),
     ] = False,
-    force: Annotated[
-        bool, typer.Option("--force", help="Let --out replace an existing file.")
-    ] = False,
+    force: Force = False,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="Do not print warnings on stderr.")
     ] = False,
