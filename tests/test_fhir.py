@@ -353,8 +353,7 @@ def test_lab_two_values_is_a_resource_error() -> None:
     [({"valueQuantity": qty(-1, "mg/dL")}, "valueQuantity.value: Input should be greater than"),
      ({"valueQuantity": {"value": "1.2", "unit": "mg/dL"}},
       "valueQuantity.value: expected a number, found a string"),
-     ({"valueQuantity": {"value": 1.2}}, "valueQuantity: the quantity has no unit"),
-     ({"valueString": "1.2 mg/dL"}, "valueString: valueString is not a value trialmatch reads")],
+     ({"valueQuantity": {"value": 1.2}}, "valueQuantity: the quantity has no unit")],
 )
 def test_impossible_lab_values_are_resource_errors(value: dict[str, Any], message: str) -> None:
     got = mapped(obs("2160-0", effectiveDateTime="2026-11-10", **value))
@@ -913,3 +912,42 @@ def test_import_never_replaces_a_patient_file_without_force(cli, tmp_path: Path)
     assert out.read_text(encoding="utf-8") == "id: completed-and-attested\n"
     assert cli(["import", "fhir", str(EXAMPLE), "-o", str(out), "--force", "-q"]).code == 0
     assert load_patient(out).id == "MM-001"
+
+
+def test_a_text_lab_result_is_warned_not_an_error() -> None:
+    """Systems often send results as text ("65 mL/min"): warned and skipped, the rest of the
+    patient still read."""
+    got = mapped(obs("2160-0", effectiveDateTime="2026-11-10", valueString="1.2 mg/dL"))
+    assert "labs" not in got.patient and errors(got) == []
+    assert any(w.startswith("entry[1].resource.valueString: valueString is not a value "
+                            "trialmatch reads") for w in warnings(got))
+
+
+def test_a_pregnancy_observation_is_not_cleared_by_a_male_gender() -> None:
+    pregnant = {"resourceType": "Observation", "status": "final",
+                "code": {"coding": [{"system": "http://loinc.org", "code": "82810-3"}]},
+                "effectiveDateTime": "2026-11-10",
+                "valueCodeableConcept": {"coding": [{"system": "http://loinc.org",
+                                                     "code": "LA15173-0"}]}}
+    got = mapped(pregnant, patient={"resourceType": "Patient", "id": "P1", "gender": "male"})
+    assert got.patient["pregnant"] is True and "sex" not in got.patient
+    assert any("while Patient.gender is male" in w for w in warnings(got))
+
+
+def test_a_lab_dated_after_the_screening_date_is_kept_and_said() -> None:
+    got = mapped(obs("718-7", effectiveDateTime="2026-12-05", valueQuantity=qty(9, "g/dL")))
+    assert got.patient["labs"][0]["date"] == dt.date(2026, 12, 5)
+    assert any("after the screening date 2026-11-21: kept in the file" in w
+               for w in warnings(got))
+
+
+def test_commands_that_do_not_read_a_format_say_which_does(cli, tmp_path: Path) -> None:
+    run = cli(["screen", str(EXAMPLE)])
+    assert run.code == 2 and "screen reads a patients CSV, or FHIR NDJSON" in run.stderr
+    lines = tmp_path / "b.ndjson"
+    lines.write_text(EXAMPLE.read_text(encoding="utf-8").replace("\n", "") + "\n",
+                     encoding="utf-8")
+    run = cli(["validate", str(lines)])
+    assert run.code == 2 and "screen reads NDJSON" in run.stderr
+    run = cli(["import", "fhir", str(EXAMPLE), "-o", "-", "-q"])
+    assert run.code == 0 and run.stdout.startswith("# Imported from myeloma-maintenance.json")

@@ -77,6 +77,8 @@ def ctgov(
         if not quiet:
             typer.echo(printable(line), err=True)
 
+    if out == Path("-"):  # the usual spelling of standard output
+        out = None
     if update is not None:
         if out is not None or condition:
             raise fail("--update rewrites FILE in place; it takes neither --out nor --condition")

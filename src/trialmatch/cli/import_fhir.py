@@ -54,6 +54,8 @@ def import_fhir(
     from trialmatch.model.fhir import patient_of, read_bundle, to_yaml
 
     day = as_of_date(as_of) if as_of is not None else None
+    if output == Path("-"):  # the usual spelling of standard output
+        output = None
     if output is not None:
         from trialmatch.io.output import check_output
 

@@ -87,6 +87,11 @@ def screen(
         chosen = output_format(out, fmt)  # --format, else the --out extension
     except ValueError as exc:
         raise fail(str(exc)) from None
+    if patients.suffix.lower() == ".json":
+        raise fail(
+            f"{patients}: screen reads a patients CSV, or FHIR NDJSON (.ndjson or .jsonl, one "
+            "bundle per line); `trialmatch check` reads one patient file or bundle"
+        )
     trials = select(criteria, trial, condition)
     if patients.suffix.lower() in (".ndjson", ".jsonl"):
         engine = "reference"  # a bundle per line is read patient by patient

@@ -54,8 +54,9 @@ def validate(
     from trialmatch.io.printable import printable
 
     warned: dict[str, int] = {}
-    for w in report.warnings:
-        warned[w.file] = warned.get(w.file, 0) + 1
+    for w in report.warnings:  # a bundle's warnings carry a JSON path after the file name
+        key = w.file.split(": entry[", 1)[0]
+        warned[key] = warned.get(key, 0) + 1
     for line in [] if quiet else report.ok:  # one line per file, whole (paths are not cut)
         n = next((k for f, k in warned.items() if line.startswith(f"{f} (")), 0)
         label = f"valid, {n} warning(s) below" if n else "ok"

@@ -55,12 +55,17 @@ def _validate_bundle(
 ) -> None:
     """A FHIR bundle: its resource errors are problems, what it could not import warnings,
     each at its JSON path; the patient it gives is checked like any other."""
+    from trialmatch.io.jsonio import json_path
     from trialmatch.model.fhir import load_any_patient
 
     loaded = load_any_patient(f, as_of)
     assert loaded.fhir is not None
     report.problems += [Problem(str(f), None, None, str(n)) for n in loaded.fhir.errors]
-    report.warnings += [DataWarning(str(f), None, None, str(n), ()) for n in loaded.fhir.warnings]
+    # as check prints them: "bundle.json: entry[4].resource.code: warning: ..."
+    report.warnings += [
+        DataWarning(f"{f}: {json_path(n.path)}" if n.path else str(f), None, None, n.message, ())
+        for n in loaded.fhir.warnings
+    ]
     patients.append((loaded.document, loaded.patient))
     if not loaded.fhir.errors:
         report.ok.append(f"{f} (FHIR bundle, patient {loaded.patient.id})")
@@ -88,6 +93,12 @@ def validate_paths(
     trials: list[Trial] = []
     patients: list[tuple[Document, Patient]] = []
     for f in _files(paths):
+        if f.suffix.lower() in (".ndjson", ".jsonl"):
+            report.problems.append(Problem(
+                str(f), None, None, "validate reads patient files, bundles and criteria files; "
+                "screen reads NDJSON (one bundle per line, each line checked)",
+            ))
+            continue
         try:
             doc = load_document(f)
             if isinstance(doc.data, dict) and "resourceType" in doc.data:

@@ -54,6 +54,8 @@ def _bundle_json(path: Path | str) -> Any:
     try:
         text = decode_text(read_regular_file(path, MAX_JSON_BYTES), path)
     except InputError:
+        if _names_a_resource_type(path):
+            raise  # a bundle too large or not UTF-8: say so with the bundle limits
         return None  # the patient file reader says what is wrong with the file
     try:
         data = parse_json(text, str(path))
@@ -62,6 +64,26 @@ def _bundle_json(path: Path | str) -> Any:
             raise
         return None
     return data if isinstance(data, dict) and "resourceType" in data else None
+
+
+def _names_a_resource_type(path: Path | str) -> bool:
+    """Whether the first 4 KB of a regular file name a ``resourceType`` (read without
+    blocking on a FIFO or device)."""
+    import os
+    import stat
+
+    try:
+        fd = os.open(str(path), os.O_RDONLY | os.O_NONBLOCK)
+    except OSError:
+        return False
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return False
+        return b'"resourceType"' in os.read(fd, 4096)
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
 
 
 def read_bundle(

@@ -159,7 +159,7 @@ def map_bundle(
     {'id': 'P1', 'sex': 'female'}
     """
     entries = _entries(data, source)
-    draft = Draft(vocab or Vocabulary.default())
+    draft = Draft(vocab or Vocabulary.default(), as_of=as_of)
     notes = draft.notes
     for path, res, url in entries:
         kind = res["resourceType"]
@@ -226,6 +226,15 @@ def _assemble(draft: Draft, as_of: dt.date | None) -> dict[str, Any]:
     pregnant = pick_latest(draft, "pregnant", as_of, "pregnancy status")
     if pregnant is not None:
         patient["pregnant"] = pregnant.value
+        if pregnant.value is True and patient.get("sex") == "male":
+            # FHIR gender is administrative: a male gender must not clear a pregnancy
+            # criterion the observation says is met.
+            del patient["sex"]
+            draft.notes.warn(
+                pregnant.path,
+                "pregnant, while Patient.gender is male (an administrative gender); sex left "
+                "not recorded so that it decides no criterion",
+            )
     ecog = pick_latest(draft, "ecog", as_of, "ECOG")
     status = pick_latest(draft, "disease_status", as_of, "cancer disease status")
     for key in (

@@ -30,6 +30,7 @@ class Draft:
 
     vocab: Vocabulary
     notes: Notes = field(default_factory=Notes)
+    as_of: dt.date | None = None  # the screening date, when given
     patient_id: str | None = None
     patient_refs: set[str] = field(default_factory=set)
     top: dict[str, Any] = field(default_factory=dict)  # birth_date, sex

@@ -19,6 +19,7 @@ it could be after any screening date.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from trialmatch.io.jsonio import JsonPath
@@ -107,10 +108,13 @@ def map_observation(draft: Draft, res: dict[str, Any], path: JsonPath) -> None:
         notes.warn(path, "no value; not imported")
         return
     suffix, value = found
-    if value is None:
-        raise ResourceError(
-            (*path, "value" + suffix), f"value{suffix} is not a value trialmatch reads here"
+    if value is None:  # a text result ("65 mL/min") and the like: warned, never guessed at
+        notes.warn(
+            (*path, "value" + suffix),
+            f"value{suffix} is not a value trialmatch reads for this observation "
+            "(a number in valueQuantity, or a coded answer); not imported",
         )
+        return
     present, day = point_day(
         res,
         "effective",
@@ -289,7 +293,15 @@ def _lab(
         "lln": (*path, "referenceRange"),
         "unit": (*where, "unit"),
     }
-    draft.add("labs", checked(Lab, lab, where_of, path))
+    item = checked(Lab, lab, where_of, path)
+    day = item.get("date")
+    if draft.as_of is not None and isinstance(day, dt.date) and day > draft.as_of:
+        notes.warn(
+            path,
+            f"dated {day}, after the screening date {draft.as_of}: kept in the file, and "
+            "left out when screening on that date",
+        )
+    draft.add("labs", item)
 
 
 def _unit(vocab: Vocabulary, lab_id: str, quantity: dict[str, Any], where: JsonPath) -> str | None:
