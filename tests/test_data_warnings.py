@@ -285,3 +285,17 @@ def test_validate_does_not_call_a_file_with_warnings_plain_ok(cli) -> None:
     assert run.code == 0
     assert f"valid, 4 warning(s) below: {fixture} (patient WARN-001)" in run.stdout
     assert f"ok: {clean} (patient TCL-001)" in run.stdout
+
+
+def test_a_huge_value_is_quoted_as_an_excerpt(tmp_path: Path) -> None:
+    """A 5,000-character unit is not copied into the message (nor its escape sequences)."""
+    from trialmatch.engine.validation import validate_paths
+
+    patient = tmp_path / "p.yaml"
+    unit = "x" * 5000 + "\x1b[31m"
+    patient.write_text("id: P1\nlabs:\n  - {name: creatinine, value: 1, unit: " + repr(unit)
+                       + ", date: 2026-11-01}\n", encoding="utf-8")
+    report = validate_paths([patient])
+    messages = [w.message for w in report.warnings]
+    assert messages and all(len(m) < 400 for m in messages), messages
+    assert any("characters) is not convertible" in m for m in messages)

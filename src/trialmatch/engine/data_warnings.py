@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 from trialmatch.engine.criteria import LoadedTrial, Trial
 from trialmatch.errors import location
+from trialmatch.io.printable import excerpt
 from trialmatch.io.yamlio import Document
 from trialmatch.model.patient import Listing, Patient, T
 from trialmatch.model.results import TrialResult, Verdict
@@ -118,7 +119,8 @@ def _term_findings(patient: Patient, vocab: Vocabulary) -> list[_Finding]:
 
     def unknown(loc: Loc, kind: str, term: str, pool: str) -> None:
         hint = _did_you_mean(suggestions(vocab, term, pool))
-        out.append(_Finding(loc, f"{kind} {term!r} is not in the vocabulary{hint}", (_word(term),)))
+        message = f"{kind} {excerpt(term)} is not in the vocabulary{hint}"
+        out.append(_Finding(loc, message, (_word(term),)))
 
     for i, d in enumerate(patient.diagnoses or []):
         for key, term in (("condition", d.condition), ("code", d.code)):
@@ -134,8 +136,8 @@ def _term_findings(patient: Patient, vocab: Vocabulary) -> list[_Finding]:
             out.append(
                 _Finding(
                     (*loc, "condition"),
-                    f"condition {c.condition!r} has no status: criteria asking whether it is "
-                    "active, controlled or uncontrolled stay unknown",
+                    f"condition {excerpt(c.condition)} has no status: criteria asking whether "
+                    "it is active, controlled or uncontrolled stay unknown",
                     (re.compile(re.escape(f"{c.condition}: status not recorded")),),
                 )
             )
@@ -151,7 +153,7 @@ def _term_findings(patient: Patient, vocab: Vocabulary) -> list[_Finding]:
                 out.append(
                     _Finding(
                         (*loc, "drugs", j),
-                        f"drug {drug!r} is not in the vocabulary{hint}",
+                        f"drug {excerpt(drug)} is not in the vocabulary{hint}",
                         # the transfusion predicate says only that some therapy is unknown
                         (_word(drug), re.compile(re.escape("therapy detail: drug names"))),
                     )
@@ -161,8 +163,8 @@ def _term_findings(patient: Patient, vocab: Vocabulary) -> list[_Finding]:
                 out.append(
                     _Finding(
                         (*loc, "regimen"),
-                        f"regimen {t.regimen!r} is not in the vocabulary; the therapy is judged "
-                        f"on its drugs ({', '.join(t.drugs)})",
+                        f"regimen {excerpt(t.regimen)} is not in the vocabulary; the therapy is "
+                        f"judged on its drugs ({', '.join(t.drugs)})",
                         (_word(t.regimen),),
                     )
                 )
@@ -174,7 +176,7 @@ def _term_findings(patient: Patient, vocab: Vocabulary) -> list[_Finding]:
             out.append(
                 _Finding(
                     (*loc, "best_response"),
-                    f"best response {t.best_response!r} is not a standard category",
+                    f"best response {excerpt(t.best_response)} is not a standard category",
                     (_word(t.best_response),),
                 )
             )
@@ -193,7 +195,7 @@ def _term_findings(patient: Patient, vocab: Vocabulary) -> list[_Finding]:
             out.append(
                 _Finding(
                     ("labs", i, "name"),
-                    f"lab {lab.name!r} is not in the vocabulary{_did_you_mean(close)}",
+                    f"lab {excerpt(lab.name)} is not in the vocabulary{_did_you_mean(close)}",
                     tuple(names),
                 )
             )
@@ -203,7 +205,7 @@ def _term_findings(patient: Patient, vocab: Vocabulary) -> list[_Finding]:
             out.append(
                 _Finding(
                     ("labs", i, "unit"),
-                    f"lab {lab.name!r}: unit {lab.unit!r} is not convertible "
+                    f"lab {excerpt(lab.name)}: unit {excerpt(lab.unit)} is not convertible "
                     f"(known: {', '.join(vocab.labs[lab_id].units)}){hint}",
                     (re.compile(re.escape(f"{name} unit {lab.unit!r}"), re.I),),
                 )
@@ -213,7 +215,8 @@ def _term_findings(patient: Patient, vocab: Vocabulary) -> list[_Finding]:
             out.append(
                 _Finding(
                     ("procedures", "items", i, "type"),
-                    f"procedure {pr.type!r} is not a known type (autologous_sct, allogeneic_sct)",
+                    f"procedure {excerpt(pr.type)} is not a known type "
+                    "(autologous_sct, allogeneic_sct)",
                     (_word(pr.type),),
                 )
             )
@@ -222,7 +225,7 @@ def _term_findings(patient: Patient, vocab: Vocabulary) -> list[_Finding]:
         out.append(
             _Finding(
                 ("disease_status", "response"),
-                f"disease status {status.response!r} is not a standard category",
+                f"disease status {excerpt(status.response)} is not a standard category",
                 (_word(status.response),),
             )
         )
@@ -241,7 +244,7 @@ def _attestation_findings(
             out.append(
                 _Finding(
                     ("attestations", i, "trial"),
-                    f"attestation names trial {a.trial!r}, which is not in the catalogue"
+                    f"attestation names trial {excerpt(a.trial)}, which is not in the catalogue"
                     + _did_you_mean(close),
                 )
             )
@@ -250,7 +253,7 @@ def _attestation_findings(
             out.append(
                 _Finding(
                     ("attestations", i, "criterion"),
-                    f"attestation names criterion {a.criterion!r}, which {a.trial} does not "
+                    f"attestation names criterion {excerpt(a.criterion)}, which {a.trial} does not "
                     f"have{_did_you_mean(close)}",
                 )
             )
