@@ -42,3 +42,14 @@ TCL_DX = [{"condition": "peripheral T-cell lymphoma"}]
 ])
 def test_disease_state(spec: dict[str, Any], patient: dict[str, Any], expected: Verdict) -> None:
     check(spec, patient, expected)
+
+
+def test_disease_state_evidence_names_the_diagnosis_and_an_ignored_date() -> None:
+    ev = check(RELAPSED_TCL, {"diagnoses": [{"condition": "MDS"}],
+                              "disease_status": {"state": "relapsed"}}, NOT_MET)
+    assert ev.observed == "Myelodysplastic syndrome"
+    ev = check(RELAPSED_TCL, {"diagnoses": TCL_DX,
+                              "disease_status": {"state": "relapsed", "date": "2027-01-01"}},
+               UNKNOWN)
+    assert "after the screening date (ignored)" in ev.sentence
+    assert ev.missing == ("disease state (relapsed / refractory)",)

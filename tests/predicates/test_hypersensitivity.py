@@ -45,3 +45,9 @@ def test_hypersensitivity(spec: dict[str, Any], patient: dict[str, Any],
 
 def test_hypersensitivity_broader_class_covers_the_drug() -> None:
     check(TO_LENALIDOMIDE, allergies("antineoplastic agents"), MET)
+
+
+def test_hypersensitivity_evidence_names_the_recorded_agent() -> None:
+    ev = check(TO_LENALIDOMIDE, allergies("antineoplastic agents"), MET)
+    assert ev.observed == "antineoplastic agents"
+    assert ev.threshold == "hypersensitivity to Lenalidomide"

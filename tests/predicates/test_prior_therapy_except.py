@@ -51,3 +51,11 @@ MDS_DX = [{"condition": "MDS"}]
 def test_prior_therapy_except(spec: dict[str, Any], patient: dict[str, Any],
                               expected: Verdict) -> None:
     check(spec, patient, expected)
+
+
+def test_prior_therapy_except_evidence_names_the_course_and_why_it_is_open() -> None:
+    ev = check(NON_HMA, {"diagnoses": MDS_DX,
+                         "therapies": [course("azacitidine"), course("cytarabine")]}, MET)
+    assert ev.observed == "cytarabine" and "taken as for Myelodysplastic syndrome" in ev.sentence
+    ev = check(NON_HMA, {"therapies": [course("cytarabine")]}, UNKNOWN)
+    assert "indication not recorded and no diagnoses are recorded" in ev.missing[0]

@@ -54,3 +54,10 @@ def test_procedure(spec: dict[str, Any], patient: dict[str, Any], expected: Verd
 def test_procedure_lists_known_in_part(spec: dict[str, Any], patient: dict[str, Any],
                                        expected: Verdict) -> None:
     check(spec, patient, expected)
+
+
+def test_procedure_evidence_and_an_unknown_type() -> None:
+    ev = check(AUTO, {"procedures": [{"type": "ASCT", "date": "2025-03-01"}]}, MET)
+    assert ev.observed == "ASCT" and ev.sentence == "ASCT on 2025-03-01"
+    ev = check(AUTO, {"procedures": [{"type": "kidney biopsy"}]}, UNKNOWN)  # never not met
+    assert ev.missing == ("procedure type in the vocabulary (not 'kidney biopsy')",)

@@ -22,3 +22,9 @@ FEMALE = {"sex": {"one_of": ["female"]}}
 ])
 def test_sex(spec: dict[str, Any], patient: dict[str, Any], expected: Verdict) -> None:
     check(spec, patient, expected)
+
+
+def test_sex_evidence_names_the_recorded_sex_and_what_is_needed() -> None:
+    ev = check(FEMALE, {"sex": "male"}, NOT_MET)
+    assert (ev.observed, ev.threshold) == ("male", "female")
+    assert check(FEMALE, {}, UNKNOWN).missing == ("sex",)
