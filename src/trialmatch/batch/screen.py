@@ -247,6 +247,14 @@ def _record_exprs(t: LoadedTrial, order: int) -> list[Any]:
         for n, k in zip(names, kinds, strict=True)
     ]
     empty = pl.lit("")
+
+    def ids_where(flags: list[Any]) -> Any:
+        """The ids of the criteria whose flag holds, joined by ";" ("" for no criteria)."""
+        if not names:
+            return empty
+        hits = [pl.when(f).then(pl.lit(c)) for f, c in zip(flags, ids, strict=True)]
+        return pl.concat_str(hits, separator=";", ignore_nulls=True)
+
     return [
         pl.col("row"),
         pl.col("id").alias("patient_id"),
@@ -260,39 +268,9 @@ def _record_exprs(t: LoadedTrial, order: int) -> list[Any]:
             if names
             else pl.lit("eligible")
         ).alias("verdict"),
-        (
-            pl.concat_str(
-                [pl.when(f).then(pl.lit(c)) for f, c in zip(fail, ids, strict=True)],
-                separator=";",
-                ignore_nulls=True,
-            )
-            if names
-            else empty
-        ).alias("failed"),
-        (
-            pl.concat_str(
-                [
-                    pl.when(pl.col(n) == unknown).then(pl.lit(c))
-                    for n, c in zip(names, ids, strict=True)
-                ],
-                separator=";",
-                ignore_nulls=True,
-            )
-            if names
-            else empty
-        ).alias("unknown"),
-        (
-            pl.concat_str(
-                [
-                    pl.when(pl.col(n) == review).then(pl.lit(c))
-                    for n, c in zip(names, ids, strict=True)
-                ],
-                separator=";",
-                ignore_nulls=True,
-            )
-            if names
-            else empty
-        ).alias("needs_review"),
+        ids_where(fail).alias("failed"),
+        ids_where([pl.col(n) == unknown for n in names]).alias("unknown"),
+        ids_where([pl.col(n) == review for n in names]).alias("needs_review"),
         pl.lit(None, dtype=pl.Utf8).alias("error"),
         pl.lit(None, dtype=pl.Utf8).alias("error_kind"),
         pl.lit(order, dtype=pl.Int32).alias("_t"),

@@ -274,9 +274,15 @@ def seen_items(items: Sequence[Any], label: Callable[[Any], str], as_of: dt.date
 
 
 def not_found(
-    name: str, want: str, complete: bool, seen: str, what: str = "therapy history"
+    name: str,
+    want: str,
+    complete: bool,
+    seen: str,
+    what: str = "therapy history",
+    recorded: str | None = None,
 ) -> Evidence:
-    """Nothing matched: not met for a complete list, unknown for one known only in part."""
+    """Nothing matched: not met for a complete list (``recorded``, when given, is its
+    sentence), unknown for one known only in part."""
     if not complete:
         return ev(
             name,
@@ -288,12 +294,10 @@ def not_found(
             missing=(f"{what} (complete)",),
         )
     shown = want.removeprefix("any ")
-    return ev(
-        name,
-        Verdict.not_met,
-        f"no {shown} among prior therapies ({seen})"
-        if what == "therapy history"
-        else f"no {shown} ({seen})",
-        observed=seen,
-        threshold=want,
-    )
+    if recorded is None:
+        recorded = (
+            f"no {shown} among prior therapies ({seen})"
+            if what == "therapy history"
+            else f"no {shown} ({seen})"
+        )
+    return ev(name, Verdict.not_met, recorded, observed=seen, threshold=want)

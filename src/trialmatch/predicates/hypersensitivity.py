@@ -98,14 +98,13 @@ def eval_hypersensitivity(args: HypersensitivityArgs, ctx: Context) -> Evidence:
 
     def none_found() -> Evidence:
         seen = seen_items(items, lambda h: h.agent, ctx.as_of)
-        if not complete:
-            return not_found("hypersensitivity", want, complete, seen, what="hypersensitivity list")
-        return ev(
+        return not_found(
             "hypersensitivity",
-            Verdict.not_met,
-            f"recorded hypersensitivities: {seen}",
-            observed=seen,
-            threshold=want,
+            want,
+            complete,
+            seen,
+            what="hypersensitivity list",
+            recorded=f"recorded hypersensitivities: {seen}",
         )
 
     return first_match(items, judge, undecided, none_found)

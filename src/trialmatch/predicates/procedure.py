@@ -117,14 +117,13 @@ def eval_procedure(args: ProcedureArgs, ctx: Context) -> Evidence:
 
     def none_found() -> Evidence:
         seen = seen_items(items, lambda p: p.type, ctx.as_of)
-        if not complete:
-            return not_found("procedure", want, complete, seen, what="procedure history")
-        return ev(
+        return not_found(
             "procedure",
-            Verdict.not_met,
-            f"procedures recorded: {seen}",
-            observed=seen,
-            threshold=want,
+            want,
+            complete,
+            seen,
+            what="procedure history",
+            recorded=f"procedures recorded: {seen}",
         )
 
     return first_match(items, judge, undecided, none_found)
