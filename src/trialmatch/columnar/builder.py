@@ -11,7 +11,7 @@ from typing import Any
 
 import polars as pl
 
-from trialmatch.columnar.typed import col, slot_col, slot_present, typing_exprs
+from trialmatch.columnar.typed import col, presence_name, slot_col, typing_exprs
 from trialmatch.model.csvlayout import (
     GROUPS,
     PARTIAL_MARKER,
@@ -64,14 +64,12 @@ class Builder:
         self._flags: list[pl.Expr] = []
         for group in GROUPS:
             ks = self.ks(group.marker)
-            for k in ks:
-                self._flags.append(slot_present(header, group, k).alias(f"__p_{group.prefix}{k}"))
             marker = (
                 pl.col(group.marker).is_not_null()
                 if group.marker in header.markers
                 else pl.lit(False)
             )
-            items = [slot_present(header, group, k) for k in ks]
+            items = [pl.col(presence_name(group, k)) for k in ks]  # typed with the batch
             self._flags.append(pl.any_horizontal([marker, *items]).alias(f"__r_{group.prefix}"))
             partial_list = (
                 (pl.col(group.marker) == PARTIAL_MARKER).fill_null(False)
@@ -168,7 +166,7 @@ class Builder:
 
     def present(self, marker: str, k: int) -> pl.Expr:
         """Whether slot k of a list holds an item (precomputed)."""
-        return pl.col(f"__p_{self.group(marker).prefix}{k}")
+        return pl.col(presence_name(self.group(marker), k))
 
     def recorded(self, marker: str) -> pl.Expr:
         """Whether the list is recorded at all (marker 'none', or any item; precomputed)."""

@@ -66,10 +66,11 @@ def _typed(name: str, col: Col) -> tuple[pl.Expr | None, pl.Expr, pl.Expr]:
     # A cell longer than the layout allows is the reference path's error (bytes >= chars).
     long_cell = raw.str.len_bytes() > MAX_CELL_CHARS
     if kind in ("str", "list"):
-        odd = raw.str.contains(_EDGE_SPACE) | (raw.str.len_bytes() == 0)
+        # Empty (a quoted "") or longer than the layout allows: one length, computed once.
+        odd = ~raw.str.len_bytes().is_between(1, MAX_CELL_CHARS) | raw.str.contains(_EDGE_SPACE)
         if kind == "list":
             odd = odd | raw.str.contains(_EMPTY_ITEM)
-        return None, raw, (given & (odd | long_cell))
+        return None, raw, (given & odd)
     if kind == "enum":
         return None, raw, (given & ~raw.is_in(list(col.choices)))
     if kind == "bool":
@@ -83,13 +84,15 @@ def _typed(name: str, col: Col) -> tuple[pl.Expr | None, pl.Expr, pl.Expr]:
     typed = pl.col(name + TYPED)
     if kind == "date":
         value = raw.str.to_date("%Y-%m-%d", strict=False, cache=False)
-        year = typed.dt.year()  # outside the patient model's range: its error, by reference
+        # Outside the patient model's range (its error, by reference); a date of 10 bytes is
+        # never a long cell.
         odd = (
             typed.is_null()
             | (raw.str.len_bytes() != 10)
-            | (year < DATE_MIN.year)
-            | (year > DATE_MAX.year)
+            | (typed < pl.lit(DATE_MIN, dtype=pl.Date))
+            | (typed > pl.lit(DATE_MAX, dtype=pl.Date))
         )
+        return value.alias(name + TYPED), typed, (given & odd)
     elif kind == "int":
         value = raw.cast(pl.Int64, strict=False)
         odd = typed.is_null() | (raw.str.len_bytes() > 9)
@@ -110,6 +113,7 @@ class Typing:
     exprs: list[pl.Expr]
     cells: pl.Expr
     rules: pl.Expr
+    presence: list[pl.Expr]  # slot flags (:func:`presence_name`), read by rules and leaves
 
 
 def lab_col(part: str) -> Col:
@@ -147,7 +151,12 @@ def typing_exprs(header: Header, as_of: dt.date | None = None) -> Typing:
     flags = [f.fill_null(True) for f in bad]
     cells = pl.any_horizontal(flags) if flags else pl.lit(False)
     rules = _model_rules(header, as_of).fill_null(True)
-    return Typing(values, exprs, cells.alias("__cells"), rules)
+    presence = [
+        slot_present(header, group, k).alias(presence_name(group, k))
+        for group in GROUPS
+        for k in sorted(header.slots.get(group.marker, {}))
+    ]
+    return Typing(values, exprs, cells.alias("__cells"), rules, presence)
 
 
 def type_batch(
@@ -161,10 +170,11 @@ def type_batch(
     the patient model (a therapy with neither drugs nor regimen, an end before the start, ECOG
     outside 0-5, a list marker contradicting its slots, ...). Flagged rows are read and
     evaluated by the reference path: an error record with the exact message, or verdicts.
-    ``typing`` is :func:`typing_exprs` of the header, when already built.
+    ``typing`` is :func:`typing_exprs` of the header, when already built. The typed frame
+    also holds each slot's presence flag (:func:`presence_name`), computed once.
     """
     t = typing or typing_exprs(header)
-    typed = raw.with_columns(t.values).select(*t.exprs, t.cells)
+    typed = raw.with_columns(t.values).select(*t.exprs, t.cells).with_columns(t.presence)
     rule_bad = typed.select(t.rules).to_series()
     unusual = typed["__cells"] | rule_bad
     return typed.drop("__cells"), unusual
@@ -174,6 +184,11 @@ def col(header: Header, name: str, kind: str = "str") -> pl.Expr:
     """A typed column, or an all-null literal when the file lacks it."""
     present = name in header.columns
     return pl.col(name) if present else pl.lit(None, dtype=KIND_DTYPE[kind])
+
+
+def presence_name(group: Group, k: int) -> str:
+    """The column of a typed batch saying whether slot ``k`` of a list holds an item."""
+    return f"__p_{group.prefix}{k}"
 
 
 def slot_present(header: Header, group: Group, k: int) -> pl.Expr:
@@ -202,7 +217,8 @@ def _oldest_birth(as_of: dt.date) -> dt.date:
 
 
 def _model_rules(header: Header, as_of: dt.date | None = None) -> pl.Expr:
-    """Rows breaking a rule of the patient model that single cells cannot show (and, with
+    """Rows breaking a rule of the patient model that single cells cannot show, over a typed
+    batch with its presence flags (and, with
     ``as_of``, values impossible on the screening date: a birth date after it or more than
     130 years before it)."""
     c = partial(col, header)
@@ -272,13 +288,15 @@ def _model_rules(header: Header, as_of: dt.date | None = None) -> pl.Expr:
         )
         ks = sorted(header.slots.get(group.marker, {}))
         any_item = (
-            pl.any_horizontal([slot_present(header, group, k) for k in ks]) if ks else pl.lit(False)
+            pl.any_horizontal([pl.col(presence_name(group, k)) for k in ks])
+            if ks
+            else pl.lit(False)
         )
         rules.append((marker == NONE_MARKER) & any_item)
         if group.marker in ("diagnoses", "attestations"):
             rules.append(marker == PARTIAL_MARKER)
         for k in ks:
-            present = slot_present(header, group, k)
+            present = pl.col(presence_name(group, k))
             s = partial(slot_col, header, group, k)
             for suffix in required[group.marker] or ():
                 rules.append(present & s(suffix).is_null())
