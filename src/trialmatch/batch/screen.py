@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from trialmatch.batch.prefetch import prefetched
 from trialmatch.batch.read import (
     columnar_misfit,
     parse_row,
@@ -132,13 +133,40 @@ def screen_columnar(
     """
     import polars as pl
 
-    from trialmatch.io.csvrows import blocks
-
     del batch_size
     vocab = vocab or Vocabulary.default()
     header = read_header(path, vocab)
     run = _Columnar.build(trials, header, vocab, as_of)
-    for block in blocks(path, block_bytes):
+    order = {t.trial.id: k for k, t in enumerate(trials)}
+    for raw, numbers, errors in _raw_blocks(path, header, block_bytes):
+        frames = []
+        if raw is not None and raw.height:
+            frames.append(_columnar_batch([raw], list(numbers), run))
+            del raw
+        if errors:
+            frames.append(records_frame([r for e in errors for r in error_records(trials, e)]))
+        if frames:
+            yield select_columns(
+                pl.concat(frames).sort(
+                    "row", pl.col("trial_id").replace_strict(order, return_dtype=pl.Int32)
+                ),
+                kinds,
+            )
+
+
+def _raw_blocks(
+    path: Path, header: Header, block_bytes: int
+) -> Iterator[tuple[Any, list[int], list[RowError]]]:
+    """(all-string frame of the good rows or None, their row numbers, error rows) per block.
+
+    A block Polars cannot parse as a whole (a row with too many cells) is read row by row
+    with Python's csv module."""
+    import polars as pl
+
+    from trialmatch.io.csvrows import blocks
+
+    # The next block is split (in Python) while this one is parsed and screened (in Polars).
+    for block in prefetched(blocks(path, block_bytes)):
         errors = [RowError(n, None, m, kind) for n, kind, m in block.errors]
         numbers = block.numbers
         raw: Any = None
@@ -150,22 +178,9 @@ def screen_columnar(
             if raw is None or raw.height != len(block):
                 raw, numbers, more = python_block(header, block.row_list(), block.numbers)
                 errors += more
-        block.rows, block.plain = [], None
-        frames = []
-        if raw is not None and raw.height:
             raw.columns = list(header.columns)
-            frames.append(_columnar_batch([raw], list(numbers), run))
-            del raw
-        if errors:
-            frames.append(records_frame([r for e in errors for r in error_records(trials, e)]))
-        if frames:
-            order = {t.trial.id: k for k, t in enumerate(trials)}
-            yield select_columns(
-                pl.concat(frames).sort(
-                    "row", pl.col("trial_id").replace_strict(order, return_dtype=pl.Int32)
-                ),
-                kinds,
-            )
+        block.rows, block.plain = [], None
+        yield raw, numbers, errors
 
 
 def _columnar_batch(box: list[Any], numbers: list[int], run: _Columnar) -> Any:
