@@ -96,9 +96,8 @@ class Plan(Builder):
     def run(self, df: pl.DataFrame) -> pl.DataFrame:
         """Verdict codes of every criterion for a typed batch (columns ``row``, ``id`` and
         ``<trial id>/<kind>:<criterion id>``)."""
-        df = self.compute(df)
         attested_here = self._attestation_keys(df)
-        return df.select(
+        return self.compute_lazy(df).select(
             pl.col("row"),
             pl.col("id"),
             *(
@@ -109,7 +108,7 @@ class Plan(Builder):
                 ).alias(c.name)
                 for c in self._criteria
             ),
-        )
+        ).collect()
 
     def _attestation_keys(self, df: pl.DataFrame) -> set[tuple[str, str]]:
         """(trial, criterion) pairs attested anywhere in this batch."""

@@ -87,6 +87,12 @@ class Builder:
     def compute(self, df: pl.DataFrame) -> pl.DataFrame:
         """A typed batch with every compiled leaf added (slot flags, mapped vocabulary
         answers, shared columns and steps first)."""
+        return self.compute_lazy(df).collect()
+
+    def compute_lazy(self, df: pl.DataFrame) -> pl.LazyFrame:
+        """:meth:`compute` as a lazy frame: what follows the vocabulary answers (shared
+        columns, leaves) is one query, so Polars' optimiser drops the columns nothing reads
+        and computes a repeated sub-expression once."""
         df = df.with_columns(self._flags)
         if self._maps:
             df = df.with_columns([expr.alias(name) for name, expr in self._keys.values()])
@@ -117,12 +123,15 @@ class Builder:
                 answers = pl.Series([memo[v] for v in values], dtype=m.dtype)
                 outputs.append(pl.lit(answers).gather(pl.col(m.key)).alias(m.out))
             df = df.with_columns(outputs).drop(names)
+        lazy = df.lazy()
         for stage in self._stages:
-            df = df.with_columns(stage)
-        for step in self._steps:
-            df = step(df)
-        df = df.with_columns(self._leaves)
-        return df
+            lazy = lazy.with_columns(stage)
+        if self._steps:  # a step reads the batch itself
+            df = lazy.collect()
+            for step in self._steps:
+                df = step(df)
+            lazy = df.lazy()
+        return lazy.with_columns(self._leaves)
 
     def leaf(self, key: Any, compile_leaf: Callable[[], pl.Expr]) -> pl.Expr:
         """The column of a leaf, compiled on first sight."""
