@@ -463,7 +463,7 @@ def screen(path: Path, out: Path, as_of: dt.date, t: Tables) -> int:
         columns=present,
         schema_overrides={c: wanted[c] for c in present},
         infer_schema=False,
-    )
+    ).rechunk()  # one chunk per column, as the columns the stages add (no realigning later)
     missing = [c for c in wanted if c not in df.columns]
     if missing:
         df = df.with_columns(pl.lit(None, dtype=wanted[c]).alias(c) for c in missing)
@@ -529,48 +529,51 @@ def screen(path: Path, out: Path, as_of: dt.date, t: Tables) -> int:
         *lookup(df, ["lab_bilirubin_direct_unit"], unit_factor("bilirubin_direct"), F),
     )
 
-    # Stage 2: each diagnosis's condition (the most specific of subtype, code and name), and
-    # which diagnoses are made by the screening date.
-    dx_cid: dict[int, pl.Expr] = {}
-    dx_now: dict[int, pl.Expr] = {}
-    stage2: list[pl.Expr] = []
-    for k in ks["dx"]:
-        best: pl.Expr = cid("dx", k, "subtype")
-        for suffix in ("code", "condition"):
-            this = cid("dx", k, suffix)
-            best = (
-                pl.when(this.is_not_null() & (best.is_null() | is_a(this, best)))
-                .then(this)
-                .otherwise(best)
+    # Stage 2: each diagnosis's condition: the subtype's, replaced by the code's and then the
+    # name's when that is more specific (a subtype of it); which diagnoses are made by the
+    # screening date.
+    dx = ks["dx"]
+    dx_cid = {k: col(f"dx{k}_cid") for k in dx}
+    dx_now = {k: col(f"dx{k}_now") for k in dx}
+    df = df.with_columns(cid("dx", k, "subtype").alias(f"dx{k}_cid") for k in dx)
+    for suffix in ("code", "condition"):
+        df = df.with_columns(
+            pl.when(
+                cid("dx", k, suffix).is_not_null()
+                & (dx_cid[k].is_null() | is_a(cid("dx", k, suffix), dx_cid[k]))
             )
-        given = slot("dx", k, "condition").is_not_null() | slot("dx", k, "code").is_not_null()
-        stage2 += [
-            best.alias(f"dx{k}_cid"),
-            given.alias(f"dx{k}_given"),
-            (given & ~later(slot("dx", k, "date"))).alias(f"dx{k}_now"),
-        ]
-        dx_cid[k], dx_now[k] = col(f"dx{k}_cid"), col(f"dx{k}_now")
-    df = df.with_columns(stage2)
-
-    # Stage 3: the patient's only diagnosis (diagnoses of one lineage count as one) and the
-    # date of the first diagnosis (null when one is undated).
-    only: pl.Expr = pl.lit(None, dtype=S)
-    several: pl.Expr = pl.lit(False)
-    for k in ks["dx"]:
-        c, now = dx_cid[k], dx_now[k]
-        several = several | (now & c.is_null())
-        several = several | (
-            now & only.is_not_null() & c.is_not_null() & ~is_a(c, only) & ~is_a(only, c)
+            .then(cid("dx", k, suffix))
+            .otherwise(dx_cid[k])
+            .alias(f"dx{k}_cid")
+            for k in dx
         )
-        only = pl.when(~now).then(only).when(only.is_null() | is_a(c, only)).then(c).otherwise(only)
-    only_dx = relation(pl.when(~several).then(only), t.mds_below, t.mds_above)
-    undated = any_([dx_now[k] & slot("dx", k, "date").is_null() for k in ks["dx"]])
-    first = pl.min_horizontal([pl.when(dx_now[k]).then(slot("dx", k, "date")) for k in ks["dx"]])
+    dx_given = {
+        k: slot("dx", k, "condition").is_not_null() | slot("dx", k, "code").is_not_null()
+        for k in dx
+    }
     df = df.with_columns(
-        only_dx.alias("only_dx"),
-        pl.when(undated).then(None).otherwise(first).alias("first_dx")
-        if ks["dx"]
-        else pl.lit(None, dtype=D).alias("first_dx"),
+        (dx_given[k] & ~later(slot("dx", k, "date"))).alias(f"dx{k}_now") for k in dx
+    )
+
+    # Stage 3: the patient's only diagnosis (diagnoses of one lineage count as one: the most
+    # specific stands for them; unrelated ones, or one not in the vocabulary, leave none), and
+    # the date of the first diagnosis (null when one is undated).
+    only, several = col("only"), col("several")
+    df = df.with_columns(pl.lit(None, dtype=S).alias("only"), pl.lit(False).alias("several"))
+    for k in dx:
+        c, now = dx_cid[k], dx_now[k]
+        unrelated = only.is_not_null() & ~is_a(c, only) & ~is_a(only, c)
+        df = df.with_columns(
+            (several | (now & (c.is_null() | unrelated))).alias("several"),
+            pl.when(now & (only.is_null() | is_a(c, only))).then(c).otherwise(only).alias("only"),
+        )
+    undated = any_([dx_now[k] & slot("dx", k, "date").is_null() for k in dx])
+    first = pl.min_horizontal([pl.when(dx_now[k]).then(slot("dx", k, "date")) for k in dx])
+    df = df.with_columns(
+        relation(pl.when(~several).then(only), t.mds_below, t.mds_above).alias("only_dx"),
+        (pl.when(undated).then(None).otherwise(first) if dx else pl.lit(None, dtype=D)).alias(
+            "first_dx"
+        ),
     )
 
     # Stage 4: per therapy, whether it has started, whether it was for MDS, what it holds.
@@ -658,7 +661,7 @@ def screen(path: Path, out: Path, as_of: dt.date, t: Tables) -> int:
         for k in ks["dx"]
     }
     mds_who = over_list(
-        recorded("diagnoses", [col(f"dx{k}_given") for k in ks["dx"]]),
+        recorded("diagnoses", list(dx_given.values())),
         [dx_now[k] & (dx_cat[k] == MET) for k in ks["dx"]],
         [dx_now[k] & (dx_cat[k] == UNKNOWN) for k in ks["dx"]],
     )
@@ -768,6 +771,16 @@ def screen(path: Path, out: Path, as_of: dt.date, t: Tables) -> int:
         partial("prior_malignancies"),
     )
 
+    # Leaves used inside all/any are computed first, so each is evaluated once.
+    df = df.with_columns(
+        lab("ast", 3.0, True).alias("ast_ok"),
+        lab("alt", 3.0, True).alias("alt_ok"),
+        pregnant.alias("pregnant_now"),
+        female.alias("female"),
+        may_become.alias("may_become_pregnant"),
+        condition(t.congenital_coag, t.congenital_coag_settled_by).alias("congenital_coag"),
+        condition(t.coag, t.coag_settled_by).alias("coag"),
+    )
     review = code(REVIEW)
     verdicts: dict[str, pl.Expr] = {
         "inc-mds-who": mds_who,
@@ -775,20 +788,20 @@ def screen(path: Path, out: Path, as_of: dt.date, t: Tables) -> int:
         "inc-age": adult,
         "inc-ecog": ecog,
         "inc-organ-creatinine": lab("creatinine", 2.5, False),
-        "inc-organ-transaminases": kleene_all(lab("ast", 3.0, True), lab("alt", 3.0, True)),
+        "inc-organ-transaminases": kleene_all(col("ast_ok"), col("alt_ok")),
         "inc-organ-bilirubin": lab("bilirubin_direct", 2.0, False),
         "exc-prior-mds-therapy": over_list(
             tx_recorded, other_met, other_open, partial("therapies")
         ),
+        # pregnant, or a woman of childbearing potential (whether she may become pregnant
+        # needs a person)
         "exc-contraindication-pregnancy": kleene_any(
-            pregnant, kleene_all(female, may_become, review)
+            col("pregnant_now"), kleene_all(col("female"), col("may_become_pregnant"), review)
         ),
         "exc-contraindication-hypersensitivity": allergy,
         "exc-contraindication-lactose": condition(t.lactose, t.lactose_settled_by),
-        "exc-coagulopathy": kleene_any(
-            condition(t.congenital_coag, t.congenital_coag_settled_by),
-            kleene_all(condition(t.coag, t.coag_settled_by), review),
-        ),
+        # congenital, or any coagulopathy (whether unrelated to the malignancy needs a person)
+        "exc-coagulopathy": kleene_any(col("congenital_coag"), kleene_all(col("coag"), review)),
         "exc-prior-malignancy": prior_malignancy,
     }
     for c in MANUAL:
