@@ -433,16 +433,15 @@ def slot_numbers(header: Iterable[str]) -> dict[str, list[int]]:
     return {p: sorted(ks) for p, ks in found.items()}
 
 
-def distinct(df: pl.DataFrame, columns: Iterable[str]) -> list[str]:
-    parts = [df.get_column(c).drop_nulls().unique() for c in columns]
-    return pl.concat(parts).unique().to_list() if parts else []
-
-
 def lookup(
-    df: pl.DataFrame, columns: Sequence[str], answer: Callable[[str], Any], dtype: Any
+    spellings: dict[str, list[str]],
+    columns: Sequence[str],
+    answer: Callable[[str], Any],
+    dtype: Any,
 ) -> list[pl.Expr]:
-    """``<column>__v``: ``answer`` of each cell, computed once per distinct value."""
-    table = {v: answer(v) for v in distinct(df, columns)}
+    """``<column>__v``: ``answer`` of each cell, computed once per distinct spelling (given in
+    ``spellings`` by column)."""
+    table = {v: answer(v) for c in columns for v in spellings[c]}
     table = {k: v for k, v in table.items() if v is not None}
     return [
         pl.col(c).replace_strict(table, default=None, return_dtype=dtype).alias(f"{c}__v")
@@ -450,7 +449,9 @@ def lookup(
     ]
 
 
-def screen(path: Path, out: Path, as_of: dt.date, t: Tables) -> int:
+def read_patients(path: Path) -> tuple[pl.DataFrame, dict[str, list[int]]]:
+    """The columns the criteria need, typed by the reader (the whole file at once), with the
+    data row number; and the slot numbers of each list."""
     header = read_header(path)
     ks = slot_numbers(header)
     wanted: dict[str, Any] = {**SCALARS, **LABS, **{m: S for m in MARKERS}}
@@ -463,11 +464,51 @@ def screen(path: Path, out: Path, as_of: dt.date, t: Tables) -> int:
         columns=present,
         schema_overrides={c: wanted[c] for c in present},
         infer_schema=False,
-    ).rechunk()  # one chunk per column, as the columns the stages add (no realigning later)
-    missing = [c for c in wanted if c not in df.columns]
+    ).with_row_index("row", offset=1)  # data rows are numbered from 1
+    missing = [c for c in wanted if c not in present]
     if missing:
         df = df.with_columns(pl.lit(None, dtype=wanted[c]).alias(c) for c in missing)
+    return df, ks
 
+
+def screen(path: Path, out: Path, as_of: dt.date, t: Tables) -> int:
+    """Screen the file into ``out``; returns the number of rows."""
+    df, ks = read_patients(path)
+    screen_frame(df, ks, as_of, t).write_csv(out)
+    return df.height
+
+
+def screen_frame(
+    df: pl.DataFrame, ks: dict[str, list[int]], as_of: dt.date, t: Tables
+) -> pl.DataFrame:
+    """The output records of the patients in ``df`` (see :func:`read_patients`)."""
+    # The distinct spellings of every term column, and the criteria of this trial that some
+    # attestation answers.
+    term_cols = [
+        *(f"dx_{k}_{s}" for k in ks["dx"] for s in ("condition", "code", "subtype")),
+        *(f"dx_{k}_classification" for k in ks["dx"]),
+        *(f"tx_{k}_{s}" for k in ks["tx"] for s in ("indication", "drugs", "regimen")),
+        *(f"cond_{k}_name" for k in ks["cond"]),
+        *(f"pm_{k}_condition" for k in ks["pm"]),
+        *(f"hs_{k}_agent" for k in ks["hs"]),
+        "lab_creatinine_unit",
+        "lab_bilirubin_direct_unit",
+    ]
+    firsts = df.select(
+        *(pl.col(c).drop_nulls().unique().implode() for c in term_cols),
+        *(
+            pl.col(f"att_{k}_criterion")
+            .filter(pl.col(f"att_{k}_trial") == TRIAL)
+            .drop_nulls()
+            .unique()
+            .implode()
+            .alias(f"attested_{k}")
+            for k in ks["att"]
+        ),
+    )
+    spellings = {c: firsts.get_column(c)[0].to_list() for c in term_cols}
+    attested = {c for k in ks["att"] for c in firsts.get_column(f"attested_{k}")[0].to_list()}
+    lf = df.lazy()
     day = pl.lit(as_of, dtype=pl.Date)
     col = pl.col
 
@@ -490,7 +531,7 @@ def screen(path: Path, out: Path, as_of: dt.date, t: Tables) -> int:
         return pl.concat_str([child, ancestor], separator="\t").is_in(t.is_a).fill_null(False)
 
     # Stage 1: vocabulary answers for each term column (once per distinct spelling).
-    condition_cols = [
+    condition_cols: list[str] = [
         *(f"dx_{k}_{s}" for k in ks["dx"] for s in ("condition", "code", "subtype")),
         *(f"tx_{k}_indication" for k in ks["tx"]),
         *(f"cond_{k}_name" for k in ks["cond"]),
@@ -509,24 +550,24 @@ def screen(path: Path, out: Path, as_of: dt.date, t: Tables) -> int:
     def unit_factor(lab: str) -> Callable[[str], float | None]:
         return lambda unit: t.units[lab].get(normalise_unit(unit))
 
-    df = df.with_columns(
-        *lookup(df, condition_cols, lambda v: t.condition.get(normalise(v)), S),
-        *lookup(df, [f"dx_{k}_classification" for k in ks["dx"]], who, B),
-        *lookup(df, [f"tx_{k}_drugs" for k in ks["tx"]], drugs_flags, pl.Int8),
+    lf = lf.with_columns(
+        *lookup(spellings, condition_cols, lambda v: t.condition.get(normalise(v)), S),
+        *lookup(spellings, [f"dx_{k}_classification" for k in ks["dx"]], who, B),
+        *lookup(spellings, [f"tx_{k}_drugs" for k in ks["tx"]], drugs_flags, pl.Int8),
         *lookup(
-            df,
+            spellings,
             [f"tx_{k}_regimen" for k in ks["tx"]],
             lambda v: t.therapy_flags.get(normalise(v), UNRESOLVED),
             pl.Int8,
         ),
         *lookup(
-            df,
+            spellings,
             [f"hs_{k}_agent" for k in ks["hs"]],
             lambda v: t.allergy.get(normalise(v), UNKNOWN),
             pl.Int8,
         ),
-        *lookup(df, ["lab_creatinine_unit"], unit_factor("creatinine"), F),
-        *lookup(df, ["lab_bilirubin_direct_unit"], unit_factor("bilirubin_direct"), F),
+        *lookup(spellings, ["lab_creatinine_unit"], unit_factor("creatinine"), F),
+        *lookup(spellings, ["lab_bilirubin_direct_unit"], unit_factor("bilirubin_direct"), F),
     )
 
     # Stage 2: each diagnosis's condition: the subtype's, replaced by the code's and then the
@@ -535,9 +576,9 @@ def screen(path: Path, out: Path, as_of: dt.date, t: Tables) -> int:
     dx = ks["dx"]
     dx_cid = {k: col(f"dx{k}_cid") for k in dx}
     dx_now = {k: col(f"dx{k}_now") for k in dx}
-    df = df.with_columns(cid("dx", k, "subtype").alias(f"dx{k}_cid") for k in dx)
+    lf = lf.with_columns(cid("dx", k, "subtype").alias(f"dx{k}_cid") for k in dx)
     for suffix in ("code", "condition"):
-        df = df.with_columns(
+        lf = lf.with_columns(
             pl.when(
                 cid("dx", k, suffix).is_not_null()
                 & (dx_cid[k].is_null() | is_a(cid("dx", k, suffix), dx_cid[k]))
@@ -551,7 +592,7 @@ def screen(path: Path, out: Path, as_of: dt.date, t: Tables) -> int:
         k: slot("dx", k, "condition").is_not_null() | slot("dx", k, "code").is_not_null()
         for k in dx
     }
-    df = df.with_columns(
+    lf = lf.with_columns(
         (dx_given[k] & ~later(slot("dx", k, "date"))).alias(f"dx{k}_now") for k in dx
     )
 
@@ -559,17 +600,17 @@ def screen(path: Path, out: Path, as_of: dt.date, t: Tables) -> int:
     # specific stands for them; unrelated ones, or one not in the vocabulary, leave none), and
     # the date of the first diagnosis (null when one is undated).
     only, several = col("only"), col("several")
-    df = df.with_columns(pl.lit(None, dtype=S).alias("only"), pl.lit(False).alias("several"))
+    lf = lf.with_columns(pl.lit(None, dtype=S).alias("only"), pl.lit(False).alias("several"))
     for k in dx:
         c, now = dx_cid[k], dx_now[k]
         unrelated = only.is_not_null() & ~is_a(c, only) & ~is_a(only, c)
-        df = df.with_columns(
+        lf = lf.with_columns(
             (several | (now & (c.is_null() | unrelated))).alias("several"),
             pl.when(now & (only.is_null() | is_a(c, only))).then(c).otherwise(only).alias("only"),
         )
     undated = any_([dx_now[k] & slot("dx", k, "date").is_null() for k in dx])
     first = pl.min_horizontal([pl.when(dx_now[k]).then(slot("dx", k, "date")) for k in dx])
-    df = df.with_columns(
+    lf = lf.with_columns(
         relation(pl.when(~several).then(only), t.mds_below, t.mds_above).alias("only_dx"),
         (pl.when(undated).then(None).otherwise(first) if dx else pl.lit(None, dtype=D)).alias(
             "first_dx"
@@ -623,7 +664,7 @@ def screen(path: Path, out: Path, as_of: dt.date, t: Tables) -> int:
             .otherwise(slot("tx", k, "outcome"))
             .alias(f"tx{k}_outcome"),
         ]
-    df = df.with_columns(stage4)
+    lf = lf.with_columns(stage4)
 
     # Stage 5: one verdict code per criterion.
     tx = ks["tx"]
@@ -772,7 +813,7 @@ def screen(path: Path, out: Path, as_of: dt.date, t: Tables) -> int:
     )
 
     # Leaves used inside all/any are computed first, so each is evaluated once.
-    df = df.with_columns(
+    lf = lf.with_columns(
         lab("ast", 3.0, True).alias("ast_ok"),
         lab("alt", 3.0, True).alias("alt_ok"),
         pregnant.alias("pregnant_now"),
@@ -807,15 +848,10 @@ def screen(path: Path, out: Path, as_of: dt.date, t: Tables) -> int:
     for c in MANUAL:
         verdicts[c] = review
     att_cols = [f"att_{k}_{s}" for k in ks["att"] for s in SLOT_COLS["att"]]
-    codes = df.select(col("id"), *att_cols, *(v.alias(c) for c, v in verdicts.items()))
-    del df
+    codes = lf.select(col("row"), col("id"), *att_cols, *(v.alias(c) for c, v in verdicts.items()))
 
     # Attestations: the latest one of a criterion of this trial, dated by the screening date,
     # answers an open verdict. Only criteria attested somewhere in the file need the work.
-    attested: set[str] = set()
-    for k in ks["att"]:
-        mine = codes.filter(slot("att", k, "trial") == TRIAL)
-        attested |= set(mine.get_column(f"att_{k}_criterion").drop_nulls().to_list())
     answers = []
     for c in sorted(attested & set(verdicts)):
         match = {
@@ -854,7 +890,7 @@ def screen(path: Path, out: Path, as_of: dt.date, t: Tables) -> int:
 
     patient = col("id")
     records = codes.select(
-        pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("row"),
+        col("row"),
         pl.when(patient.str.contains(FORMULA_START))
         .then(pl.lit("'") + patient)
         .otherwise(patient)
@@ -871,8 +907,7 @@ def screen(path: Path, out: Path, as_of: dt.date, t: Tables) -> int:
         joined([col(c) == REVIEW for c in ids]).alias("needs_review"),
         pl.lit(None, dtype=S).alias("error"),
     )
-    records.write_csv(out)
-    return records.height
+    return records.collect()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
