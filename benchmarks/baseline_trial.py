@@ -300,24 +300,22 @@ def build_tables(vocab: Vocabulary) -> Tables:
             HAS_OUTSIDE if any(not (c & excepted) for c in classes) else 0
         )
 
-    # Hypersensitivity to lenalidomide: a class covering it, a regimen holding it (unknown when
-    # the regimen has other drugs too: which one caused it is not recorded), the drug itself.
-    lenalidomide = {"lenalidomide"}
+    # Hypersensitivity to lenalidomide: a class covering it, the drug itself, a regimen holding
+    # it (unknown when the regimen has other drugs too: which one caused it is not recorded).
+    # A drug or regimen name wins over a class name; an agent in none of them is unknown.
+    lenalidomide = vocab.drugs["lenalidomide"]
     allergy: dict[str, int] = {}
     for k in vocab.classes.values():
-        hit = any(k.id in vocab.drug_classes(d) for d in lenalidomide)
+        hit = k.id in vocab.drug_classes(lenalidomide.id)
         for term in (k.id, k.name, *k.synonyms):
             allergy[normalise(term)] = MET if hit else NOT_MET
     for term, ids in drug_terms.items():
-        hits = [d in lenalidomide for d in ids]
-        is_regimen = len(ids) > 1 or term not in {
-            normalise(t) for d in ids for t in (d, vocab.drugs[d].name, *vocab.drugs[d].synonyms)
-        }
-        if is_regimen and any(hits) and not all(hits):
-            allergy[term] = UNKNOWN
+        if lenalidomide.id not in ids:
+            allergy[term] = NOT_MET
         else:
-            allergy[term] = MET if any(hits) else NOT_MET
+            allergy[term] = MET if len(ids) == 1 else UNKNOWN
 
+    # Unit -> how many of it make one canonical unit (the first spelling that folds alike wins).
     units = {
         lab: {normalise_unit(u): f for u, f in reversed(vocab.labs[lab].units.items())}
         for lab in ("creatinine", "bilirubin_direct")
@@ -602,11 +600,14 @@ def screen_frame(
     only, several = col("only"), col("several")
     lf = lf.with_columns(pl.lit(None, dtype=S).alias("only"), pl.lit(False).alias("several"))
     for k in dx:
-        c, now = dx_cid[k], dx_now[k]
-        unrelated = only.is_not_null() & ~is_a(c, only) & ~is_a(only, c)
+        this, now = dx_cid[k], dx_now[k]
+        unrelated = only.is_not_null() & ~is_a(this, only) & ~is_a(only, this)
         lf = lf.with_columns(
-            (several | (now & (c.is_null() | unrelated))).alias("several"),
-            pl.when(now & (only.is_null() | is_a(c, only))).then(c).otherwise(only).alias("only"),
+            (several | (now & (this.is_null() | unrelated))).alias("several"),
+            pl.when(now & (only.is_null() | is_a(this, only)))
+            .then(this)
+            .otherwise(only)
+            .alias("only"),
         )
     undated = any_([dx_now[k] & slot("dx", k, "date").is_null() for k in dx])
     first = pl.min_horizontal([pl.when(dx_now[k]).then(slot("dx", k, "date")) for k in dx])
@@ -733,8 +734,8 @@ def screen_frame(
                 .then(code(UNKNOWN))
                 .otherwise(tri(value / uln <= at_most(limit)))
             )
-        else:  # in mg/dL, whose factor is 1: value / factor(unit) * 1
-            mg_dl = value / col(f"lab_{name}_unit__v") * 1.0
+        else:  # converted to mg/dL: value / factor(unit) * factor(mg/dL)
+            mg_dl = value / col(f"lab_{name}_unit__v") * t.units[name][normalise_unit("mg/dL")]
             decided = (
                 pl.when(mg_dl.is_null()).then(code(UNKNOWN)).otherwise(tri(mg_dl <= at_most(limit)))
             )
@@ -865,15 +866,15 @@ def screen_frame(
         latest = pl.max_horizontal(
             [pl.when(m).then(slot("att", k, "on")) for k, m in match.items()]
         )
-        holds = pl.coalesce(
+        answer = pl.coalesce(
             [
                 pl.when(m & (slot("att", k, "on") == latest)).then(slot("att", k, "holds"))
                 for k, m in match.items()
             ]
         )
         answers.append(
-            pl.when(col(c).is_in([UNKNOWN, REVIEW]) & holds.is_not_null())
-            .then(tri(holds))
+            pl.when(col(c).is_in([UNKNOWN, REVIEW]) & answer.is_not_null())
+            .then(tri(answer))
             .otherwise(col(c))
             .alias(c)
         )
