@@ -5,6 +5,9 @@ Usage::
     PYTHONPATH=src .venv/bin/python benchmarks/baseline_trial.py INPUT.csv OUTPUT.csv \\
         [--as-of 2026-11-21]
 
+INPUT may also be a typed Parquet file of the same layout (``.parquet``, as ``bench_screen.py``
+converts it): then the same columns are read from it, cast only where its type differs.
+
 It writes the same CSV, byte for byte, as
 ``trialmatch screen INPUT.csv --trial NCT01673308 --as-of DATE --out OUTPUT.csv -q`` and prints
 one line to stdout: ``<seconds> <rows>``. The seconds cover the pipeline from the read to the
@@ -425,6 +428,8 @@ def relation(cid: pl.Expr, below: list[str], above: list[str]) -> pl.Expr:
 
 
 def read_header(path: Path) -> list[str]:
+    if path.suffix == ".parquet":
+        return list(pl.read_parquet_schema(path))
     with path.open(newline="", encoding="utf-8") as fh:
         return next(csv.reader(fh))
 
@@ -464,12 +469,18 @@ def read_patients(path: Path) -> tuple[pl.DataFrame, dict[str, list[int]]]:
         for k in ks[prefix]:
             wanted |= {f"{prefix}_{k}_{suffix}": dtype for suffix, dtype in cols.items()}
     present = [c for c in header if c in wanted]
-    df = pl.read_csv(
-        path,
-        columns=present,
-        schema_overrides={c: wanted[c] for c in present},
-        infer_schema=False,
-    ).with_row_index("row", offset=1)  # data rows are numbered from 1
+    if path.suffix == ".parquet":  # typed by its writer: only the columns, cast where needed
+        df = pl.read_parquet(path, columns=present).with_columns(
+            pl.col(c).cast(wanted[c]) for c in present
+        )
+    else:
+        df = pl.read_csv(
+            path,
+            columns=present,
+            schema_overrides={c: wanted[c] for c in present},
+            infer_schema=False,
+        )
+    df = df.with_row_index("row", offset=1)  # data rows are numbered from 1
     missing = [c for c in wanted if c not in present]
     if missing:
         df = df.with_columns(pl.lit(None, dtype=wanted[c]).alias(c) for c in missing)
