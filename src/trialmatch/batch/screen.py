@@ -219,10 +219,37 @@ def _columnar_batch(box: list[Any], numbers: list[int], run: _Columnar) -> Any:
         good = good.filter(~bad)
     if good.height:
         codes = plan.run(good)
-        frames += [codes.select(exprs) for exprs in run.records]
+        frames += [
+            _spelled(codes.select(exprs), t) for exprs, t in zip(run.records, trials, strict=True)
+        ]
     if not frames:
         return pl.DataFrame(schema=RECORD_SCHEMA())
     return pl.concat(frames).sort("row", "_t").drop("_t")
+
+
+MASK_BITS = 63  # criteria of a trial whose id lists are built as bit masks
+_LISTS = ("failed", "unknown", "needs_review")
+
+
+def _spelled(frame: Any, t: LoadedTrial) -> Any:
+    """A trial's records with each id-list bit mask (:func:`_record_exprs`) spelled out as
+    the criterion ids joined by ";" in file order, computed once per distinct mask."""
+    import polars as pl
+
+    ids = [c.id for _, c in t.trial.criteria]
+    if not ids or len(ids) > MASK_BITS:
+        return frame
+
+    def spell(mask: int) -> str:
+        return ";".join(c for k, c in enumerate(ids) if mask >> k & 1)
+
+    columns = []
+    for name in _LISTS:
+        masks = frame[name].unique().to_list()
+        columns.append(
+            pl.col(name).replace_strict(masks, [spell(m) for m in masks], return_dtype=pl.Utf8)
+        )
+    return frame.with_columns(columns)
 
 
 @dataclass
@@ -264,9 +291,16 @@ def _record_exprs(t: LoadedTrial, order: int) -> list[Any]:
     empty = pl.lit("")
 
     def ids_where(flags: list[Any]) -> Any:
-        """The ids of the criteria whose flag holds, joined by ";" ("" for no criteria)."""
+        """The criteria whose flag holds: a bit mask (bit k: criterion k) that
+        :func:`_spelled` turns into their ids joined by ";", once per distinct mask; beyond
+        :data:`MASK_BITS` criteria, the joined ids themselves ("" for no criteria)."""
         if not names:
             return empty
+        if len(names) <= MASK_BITS:
+            return pl.sum_horizontal(
+                pl.when(f).then(pl.lit(1 << k, dtype=pl.UInt64)).otherwise(pl.lit(0, pl.UInt64))
+                for k, f in enumerate(flags)
+            )
         hits = [pl.when(f).then(pl.lit(c)) for f, c in zip(flags, ids, strict=True)]
         return pl.concat_str(hits, separator=";", ignore_nulls=True)
 
