@@ -110,8 +110,8 @@ def raw_id(row: dict[str, str]) -> str:
 
 
 def read_block(data: bytes, width: int) -> Any:
-    """A CSV block (rows only) as an all-string DataFrame of ``width`` columns; a row wider
-    than that raises a Polars error."""
+    """A CSV block (rows only) as an all-string DataFrame of ``width`` columns, each in one
+    chunk; a row wider than that raises a Polars error."""
     import polars as pl
 
     raw = pl.read_csv(
@@ -124,7 +124,24 @@ def read_block(data: bytes, width: int) -> Any:
     )
     if raw.height and raw.width != width:
         raise pl.exceptions.ComputeError("row width differs from the header")
-    return raw
+    return single_chunks(raw)
+
+
+def single_chunks(frame: Any) -> Any:
+    """The frame with every column in one chunk, copied a column at a time (so at most one
+    column is held twice). The CSV reader parses in parallel into several chunks; Polars
+    would otherwise join them for each horizontal operation of typing and screening, all
+    columns at once, each time."""
+    import polars as pl
+
+    if all(n == 1 for n in frame.n_chunks("all")):
+        return frame
+    columns = []
+    for name in list(frame.columns):
+        series = frame.drop_in_place(name)
+        columns.append(series.rechunk())
+        del series
+    return pl.DataFrame(columns)
 
 
 def python_block(
