@@ -15,6 +15,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
+from trialmatch.batch.prefetch import prefetched
 from trialmatch.batch.records import RECORD_COLUMNS, Summary, TrialTally
 from trialmatch.batch.screen import screen
 from trialmatch.engine.criteria import LoadedTrial
@@ -121,7 +122,8 @@ def run_screen(
     show_progress = (
         sys.stderr.isatty() and not quiet and (out is not None or not sys.stdout.isatty())
     )
-    frames = screen(patients, trials, as_of, engine, kinds=True)
+    # The next batch is screened while this one is written and tallied.
+    frames = prefetched(screen(patients, trials, as_of, engine, kinds=True))
     with ExitStack() as stack:
         fh = stack.enter_context(atomic_file(out)) if out is not None else sys.stdout.buffer
         writer = _writer(fmt, fh, as_of, terminal=out is None and sys.stdout.isatty())
