@@ -535,3 +535,20 @@ def test_template_parquet_needs_a_file_and_never_goes_to_a_terminal(
     plain = tmp_path / "plain.parquet"
     assert cli(["template", "--format", "csv", "--out", str(plain)]).code == 0
     assert plain.read_text().startswith("id,")  # --format wins over the extension
+
+
+def test_check_row_explains_a_parquet_row_as_the_csv_row(
+    cli: Any, generated: dict[str, Path]
+) -> None:
+    expected = records(generated["typed_csv"]).filter(pl.col("trial_id") == TRIALS[0].trial.id)
+    error_row = expected.filter(pl.col("verdict") == "error")["row"][0]
+    for number in (1, 2, error_row):
+        runs = [cli(["check", "--row", str(number), str(generated[name]), "--as-of", AS_OF,
+                     "-f", "json"]) for name in ("typed_csv", "typed")]  # fmt: skip
+        assert runs[0].code == runs[1].code == (2 if number == error_row else 0)
+        assert runs[0].stdout == runs[1].stdout
+        csv_name, parquet_name = str(generated["typed_csv"]), str(generated["typed"])
+        assert runs[0].stderr.replace(csv_name, parquet_name) == runs[1].stderr
+    past = cli(["check", "--row", "3001", str(generated["typed"]), "--as-of", AS_OF])
+    assert past.code == 2
+    assert "row 3,001 is past the end: the file has 3,000 data rows" in past.stderr

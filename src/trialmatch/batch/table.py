@@ -27,8 +27,9 @@ from trialmatch.batch.screen import _Columnar, _columnar_batch, _reference_recor
 from trialmatch.engine.criteria import LoadedTrial
 from trialmatch.errors import InputError, Problem
 from trialmatch.io.tablefile import NAMES, PARQUET, check_table_file, table_format
-from trialmatch.model.csvlayout import Header, LayoutError, parse_header
+from trialmatch.model.csvlayout import Header, LayoutError, RowError, parse_header
 from trialmatch.model.csvrow import row_to_patient
+from trialmatch.model.patient import Patient
 from trialmatch.model.vocab import Vocabulary
 
 COLUMNAR_ROWS = 32_768  # rows per slice for the columnar engine
@@ -83,16 +84,17 @@ class Table:
     def scan(self) -> Any:
         return _scan(self.path, self.fmt)
 
-    def batches(self, size: int) -> Iterator[tuple[int, Any]]:
-        """(first row number, prepared frame) for each slice of at most ``size`` rows; the
-        frame's columns are the header's, typed as :attr:`dtypes` says (others String)."""
+    def batches(self, size: int, start: int = 0) -> Iterator[tuple[int, Any]]:
+        """(first row number, prepared frame) for each slice of at most ``size`` rows, from
+        the ``start``-th (0-based); the frame's columns are the header's, typed as
+        :attr:`dtypes` says (others String)."""
         from trialmatch.columnar.typed_input import prepared
 
         exprs = [
             prepared(name, source, self.kinds[name], self.inputs[name])
             for name, source in zip(self.header.columns, self.names, strict=True)
         ]
-        for offset in range(0, self.rows, size):
+        for offset in range(start, self.rows, size):
             yield offset + 1, self._slice(exprs, offset, size)  # not kept here once handed on
 
     def _slice(self, exprs: list[Any], offset: int, size: int) -> Any:
@@ -147,6 +149,25 @@ def open_table(path: Path, vocab: Vocabulary | None = None) -> Table:
         raise InputError(problems)
     dtypes = {name: prepared_dtype(dtype) for name, dtype in inputs.items()}
     return Table(path, fmt, header, names, dtypes, kinds, inputs, int(rows))
+
+
+def read_table_row(
+    path: Path, number: int, as_of: dt.date | None = None, vocab: Vocabulary | None = None
+) -> Patient | RowError:
+    """Data row ``number`` (from 1) of a Parquet or Arrow IPC file, as
+    :func:`trialmatch.batch.read.read_row` reads a CSV row: the :class:`Patient`, or the
+    :class:`RowError` its ``screen`` record reports. Reads only that row's slice."""
+    from trialmatch.columnar.typed_input import cell_texts
+
+    table = open_table(path, vocab)
+    if number < 1:
+        raise InputError.single(str(path), f"row {number}: data rows are numbered from 1")
+    if number > table.rows:
+        rows = f"{table.rows:,} data row" + ("" if table.rows == 1 else "s")
+        raise InputError.single(str(path), f"row {number:,} is past the end: the file has {rows}")
+    _, frame = next(table.batches(1, number - 1))
+    row = {k: (v if v is not None else "") for k, v in cell_texts(frame)[0].items()}
+    return row_to_patient(table.header, row, number, as_of)
 
 
 def input_header(path: Path, vocab: Vocabulary) -> Header:
