@@ -13,7 +13,7 @@ verdict ``error`` and the row number, column and problem; the run goes on.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -183,9 +183,13 @@ def _raw_blocks(
         yield raw, numbers, errors
 
 
-def _columnar_batch(box: list[Any], numbers: list[int], run: _Columnar) -> Any:
+def _columnar_batch(
+    box: list[Any], numbers: list[int], run: _Columnar, texts: Callable[[Any], Any] | None = None
+) -> Any:
     """Records (a DataFrame) for one raw batch, in row order then trial order. The raw frame
-    is taken out of ``box`` and released once typed and its unusual rows read."""
+    is taken out of ``box`` and released once typed and its unusual rows read. ``texts``
+    gives the unusual rows' cells as CSV text (default: the raw frame's own strings; typed
+    input: :func:`trialmatch.columnar.typed_input.cell_texts`)."""
     import polars as pl
 
     from trialmatch.columnar.typed import type_batch
@@ -199,7 +203,8 @@ def _columnar_batch(box: list[Any], numbers: list[int], run: _Columnar) -> Any:
     bad_idx = [i for i, flag in enumerate(bad.to_list()) if flag]
     if bad_idx:
         records: list[Record] = []
-        for i, row in zip(bad_idx, raw[bad_idx].to_dicts(), strict=True):
+        rows = raw[bad_idx].to_dicts() if texts is None else texts(raw[bad_idx])
+        for i, row in zip(bad_idx, rows, strict=True):
             cells = {k: (v if v is not None else "") for k, v in row.items()}
             patient = row_to_patient(header, cells, numbers[i], as_of)
             records += _reference_records(trials, patient, numbers[i], raw_id(cells), as_of, vocab)
@@ -336,7 +341,8 @@ def screen(
     kinds: bool = False,
 ) -> Iterator[Any]:
     """Screen a CSV with the chosen engine (FHIR NDJSON, ``.ndjson``/``.jsonl``, always with
-    the reference engine: :mod:`trialmatch.batch.ndjson`); yields record frames
+    the reference engine: :mod:`trialmatch.batch.ndjson`; Parquet and Arrow IPC, ``.parquet``,
+    ``.arrow``/``.feather``/``.ipc``: :mod:`trialmatch.batch.table`); yields record frames
     (:data:`RECORD_COLUMNS`; with ``kinds``, :data:`FRAME_COLUMNS`: also each error row's
     kinds, for :class:`Summary`) in row order, trials in catalogue order within a row. A
     header too wide for the columnar engine (:func:`columnar_misfit`) is screened by the
@@ -350,6 +356,10 @@ def screen(
 
     if is_ndjson(path):  # FHIR bundles, one per line: the reference engine
         return screen_ndjson(path, trials, as_of, vocab, batch_size or 10_000, kinds=kinds)
+    from trialmatch.batch.table import is_table, screen_table
+
+    if is_table(path):  # Parquet, Arrow IPC: the same layout, typed columns
+        return screen_table(path, trials, as_of, engine, vocab, batch_size, kinds=kinds)
     if engine == "columnar" and columnar_misfit(read_header(path, vocab or Vocabulary.default())):
         engine = "reference"
     if engine == "reference":

@@ -122,3 +122,37 @@ def template_rows(
         full = patient_to_row(Patient.model_validate(EXAMPLE_PATIENT))
         rows.append({c: full.get(c, "") for c in columns})
     return columns, rows
+
+
+def template_frame(
+    trials: Sequence[LoadedTrial], vocab: Vocabulary | None = None, example: bool = False
+) -> Any:
+    """The template as a typed Polars frame (for ``template --format parquet``): the columns
+    of :func:`template_rows`, each typed by its kind (date -> Date, int -> Int64, float ->
+    Float64, bool -> Boolean, others String); no rows, or the example row.
+
+    >>> from trialmatch.engine.criteria import load_catalogue
+    >>> frame = template_frame([t for t in load_catalogue() if t.trial.id == "NCT01421927"])
+    >>> frame.height, frame.schema["birth_date"], frame.schema["lab_lvef"], frame.schema["id"]
+    (0, Date, Float64, String)
+    """
+    import polars as pl
+
+    from trialmatch.columnar.typed import KIND_DTYPE
+    from trialmatch.columnar.typed_input import kind_of
+    from trialmatch.model.csvlayout import parse_cell, parse_header
+
+    vocab = vocab or Vocabulary.default()
+    columns, rows = template_rows(trials, vocab, example=example)
+    header = parse_header(columns, vocab.labs)
+    kinds = {name: kind_of(header, name) for name in columns}
+    schema = {name: KIND_DTYPE.get(kinds[name], pl.String) for name in columns}
+    data: dict[str, list[Any]] = {name: [] for name in columns}
+    for row in rows:
+        for name in columns:
+            text = row.get(name, "")
+            typed = kinds[name] in ("date", "int", "float", "bool")
+            col = header.col_of(name)
+            value = parse_cell(name, col, text) if text and typed and col else text or None
+            data[name].append(value)
+    return pl.DataFrame(data, schema=schema)

@@ -86,7 +86,8 @@ def check(
         int | None,
         typer.Option(
             "--row",
-            help="Explain data row N of a patients CSV (the one PATIENT argument) in full.",
+            help="Explain data row N of a patients CSV, Parquet or Arrow IPC file (the one "
+            "PATIENT argument) in full.",
             metavar="N",
         ),
     ] = None,
@@ -183,9 +184,10 @@ def _csv_row(path: Path, number: int, day: dt.date):  # type: ignore[no-untyped-
     """The patient of data row ``number`` of a patients CSV; a row screen reports as an error
     is an input error here, with the same message."""
     from trialmatch.batch.read import read_row
+    from trialmatch.batch.table import is_table, read_table_row
     from trialmatch.model.csvlayout import RowError
 
-    found = read_row(path, number, day)
+    found = read_table_row(path, number, day) if is_table(path) else read_row(path, number, day)
     if isinstance(found, RowError):
         raise InputError.single(str(path), str(found))
     return found

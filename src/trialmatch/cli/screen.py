@@ -1,4 +1,5 @@
-"""``trialmatch screen``: every row of a patients CSV against the trials."""
+"""``trialmatch screen``: every row of a patients CSV (or Parquet, Arrow IPC, FHIR NDJSON
+file) against the trials."""
 
 from __future__ import annotations
 
@@ -21,14 +22,15 @@ from trialmatch.cli.common import (
 )
 
 
-@app.command(short_help="Screen a patients CSV against the trials.")
+@app.command(short_help="Screen a patients CSV (or Parquet) against the trials.")
 @input_errors
 def screen(
     patients: Annotated[
         Path,
         typer.Argument(
-            help="Patients CSV (see `trialmatch template`), or FHIR NDJSON (.ndjson/.jsonl: "
-            "one bundle per line).",
+            help="Patients CSV (see `trialmatch template`); Parquet (.parquet) or Arrow IPC "
+            "(.arrow/.feather/.ipc) in the same layout, columns String or typed by kind; or "
+            "FHIR NDJSON (.ndjson/.jsonl: one bundle per line).",
             show_default=False,
         ),
     ],
@@ -65,13 +67,21 @@ def screen(
         typer.Option("--quiet", "-q", help="No progress, note or summary (errors still shown)."),
     ] = False,
 ) -> None:
-    """Screen every patient row of a CSV (or every line of a FHIR NDJSON file) against the
-    trials; one record per patient and trial.
+    """Screen every patient row of a CSV, Parquet or Arrow IPC file (or every line of a FHIR
+    NDJSON file) against the trials; one record per patient and trial.
+
+    A Parquet or Arrow IPC file has the CSV's columns, each String (read as CSV text) or
+    typed by its kind: dates Date; whole numbers any integer type; numbers Float64, Float32
+    or an integer type; true/false Boolean; text String (Categorical/Enum too). Rows are
+    numbered from 1 in file order; nulls are empty cells. It is read in slices of rows, so
+    memory does not grow with the file.
 
     Exit codes: 0 done (rows in error are records); 1 with --fail-on-error, some row could not
     be read (the output is complete); 2 bad options or input, nothing written.
 
     Example: trialmatch screen patients.csv --as-of 2026-11-21 --out results.csv
+
+    Parquet: trialmatch screen patients.parquet --as-of 2026-11-21 --out results.csv
     """
     from trialmatch.batch.screen import ENGINES
     from trialmatch.report.screen_runner import output_format, run_screen
@@ -90,7 +100,8 @@ def screen(
     if patients.suffix.lower() == ".json":
         raise fail(
             f"{patients}: screen reads a patients CSV, or FHIR NDJSON (.ndjson or .jsonl, one "
-            "bundle per line); `trialmatch check` reads one patient file or bundle"
+            "bundle per line), or Parquet or Arrow IPC (.parquet, .arrow); `trialmatch check` "
+            "reads one patient file or bundle"
         )
     trials = select(criteria, trial, condition)
     if patients.suffix.lower() in (".ndjson", ".jsonl"):

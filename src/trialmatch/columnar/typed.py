@@ -5,6 +5,7 @@ patient-model rules that make a row an error record."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import partial
 
@@ -120,15 +121,21 @@ def lab_col(part: str) -> Col:
     return next(c for c in LAB_COLS if c.field == part)
 
 
-def typing_exprs(header: Header, as_of: dt.date | None = None) -> Typing:
+def typing_exprs(
+    header: Header, as_of: dt.date | None = None, dtypes: Mapping[str, pl.DataType] | None = None
+) -> Typing:
     """The expressions of :func:`type_batch` for a header (built once per run); with
-    ``as_of``, rows with values impossible on that screening date are flagged too."""
+    ``as_of``, rows with values impossible on that screening date are flagged too. With
+    ``dtypes`` (column -> input type, for typed input such as Parquet; a column not in it is
+    String), typed columns are read by :func:`trialmatch.columnar.typed_input.typed_cell`."""
+    if dtypes is not None:
+        from trialmatch.columnar.typed_input import typed_cell
     values: list[pl.Expr] = []
     exprs: list[pl.Expr] = []
     bad: list[pl.Expr] = []
 
     def add(name: str, col: Col) -> None:
-        value, final, flag = _typed(name, col)
+        value, final, flag = _typed(name, col) if dtypes is None else typed_cell(name, col, dtypes)
         if value is not None:
             values.append(value)
         exprs.append(final.alias(name))

@@ -118,3 +118,23 @@ def _mode_for(target: Path) -> int:
         umask = os.umask(0)
         os.umask(umask)
         return 0o666 & ~umask
+
+
+def is_terminal(path: Path) -> bool:
+    """Whether an output path is a terminal (``/dev/tty``, ``/dev/stdout`` on a terminal):
+    somewhere binary output must not go.
+
+    >>> is_terminal(Path("/no/such/file.parquet"))
+    False
+    """
+    target = _resolved(path)
+    try:
+        if not stat.S_ISCHR(target.stat().st_mode):
+            return False
+        fd = os.open(target, os.O_WRONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+    except OSError:
+        return False
+    try:
+        return os.isatty(fd)
+    finally:
+        os.close(fd)

@@ -112,10 +112,11 @@ def run_screen(
     summary = Summary({t.trial.id: TrialTally() for t in trials})
     err = Console(stderr=True, highlight=False)
     if engine == "columnar":
-        from trialmatch.batch.read import columnar_misfit, read_header
+        from trialmatch.batch.read import columnar_misfit
+        from trialmatch.batch.table import input_header
         from trialmatch.model.vocab import Vocabulary
 
-        note = columnar_misfit(read_header(patients, Vocabulary.default()))
+        note = columnar_misfit(input_header(patients, Vocabulary.default()))
         if note and not quiet:
             err.print(f"note: {note}", markup=False, highlight=False)
     # Not while records stream to the same terminal: the spinner would land among them.
