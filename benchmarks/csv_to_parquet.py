@@ -41,6 +41,23 @@ def typed(name: str, kind: str) -> pl.Expr:
     return c
 
 
+def convert(source: Path, out: Path, strings: bool = False,
+            row_group_size: int | None = None) -> None:
+    """Write ``source`` (a patients CSV) to ``out`` (Parquet, or Arrow IPC), streaming."""
+    lf = pl.scan_csv(source, infer_schema=False)
+    header = parse_header(lf.collect_schema().names(), Vocabulary.default().labs)
+    if not strings:
+        exprs = []
+        for name in header.columns:
+            col = header.col_of(name)
+            exprs.append(typed(name, col.kind if col else "str").alias(name))
+        lf = lf.select(exprs)
+    if out.suffix.lower() == ".parquet":
+        lf.sink_parquet(out, row_group_size=row_group_size)
+    else:
+        lf.sink_ipc(out)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     p.add_argument("csv", type=Path)
@@ -48,18 +65,7 @@ def main() -> None:
     p.add_argument("--strings", action="store_true", help="keep every column as String")
     p.add_argument("--row-group-size", type=int, default=None)
     a = p.parse_args()
-    lf = pl.scan_csv(a.csv, infer_schema=False)
-    header = parse_header(lf.collect_schema().names(), Vocabulary.default().labs)
-    if not a.strings:
-        exprs = []
-        for name in header.columns:
-            col = header.col_of(name)
-            exprs.append(typed(name, col.kind if col else "str").alias(name))
-        lf = lf.select(exprs)
-    if a.out.suffix.lower() == ".parquet":
-        lf.sink_parquet(a.out, row_group_size=a.row_group_size)
-    else:
-        lf.sink_ipc(a.out)
+    convert(a.csv, a.out, a.strings, a.row_group_size)
 
 
 if __name__ == "__main__":
