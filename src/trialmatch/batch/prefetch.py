@@ -16,7 +16,8 @@ _DONE = object()
 def prefetched(items: Iterator[T], ahead: int = 1) -> Iterator[T]:
     """The items of ``items`` in order, the next ``ahead`` produced in a background thread
     while the caller works on the current one. An exception in the producer is raised in the
-    caller at the item where it happened; closing the generator stops the producer.
+    caller at the item where it happened; closing the generator stops the producer and closes
+    ``items`` (in the producer thread).
 
     >>> list(prefetched(iter(range(5))))
     [0, 1, 2, 3, 4]
@@ -53,6 +54,10 @@ def prefetched(items: Iterator[T], ahead: int = 1) -> Iterator[T]:
         except BaseException as exc:  # handed to the caller, raised there
             put(exc)
             return
+        finally:  # a generator source is closed here, in its own thread (its files too)
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()
         put(_DONE)
 
     worker = threading.Thread(target=produce, name="trialmatch-read-ahead", daemon=True)
