@@ -33,3 +33,15 @@ def donor(match: str, *loci: str, relation: str = "unrelated") -> dict[str, Any]
 ])
 def test_donor(spec: dict[str, Any], patient: dict[str, Any], expected: Verdict) -> None:
     check(spec, patient, expected)
+
+
+def test_donor_evidence_names_the_match_the_threshold_and_what_is_missing() -> None:
+    wrong_locus = check(DONOR, donor("9/10", "HLA-A"), NOT_MET)
+    assert wrong_locus.observed == "unrelated donor 9/10 (mismatched HLA-A)"
+    assert wrong_locus.threshold == (
+        "related/unrelated donor matched 10/10 or 9/10 (mismatch at HLA-C or HLA-DQB1)"
+    )
+    assert check(DONOR, {}, UNKNOWN).missing == ("donor and HLA match",)
+    no_locus = check(DONOR, donor("9/10"), UNKNOWN)
+    assert no_locus.observed == "unrelated donor 9/10"
+    assert no_locus.missing == ("donor HLA mismatched locus",)

@@ -52,3 +52,18 @@ def scores(*items: tuple[str, str | None]) -> dict[str, Any]:
 ])
 def test_risk_score(spec: dict[str, Any], patient: dict[str, Any], expected: Verdict) -> None:
     check(spec, patient, expected)
+
+
+def test_finding_evidence_names_the_recorded_result_and_what_is_missing() -> None:
+    absent = check(DEL5Q, dx(condition="MDS", findings=[{"name": "del(5q)", "present": False}]),
+                   NOT_MET)
+    assert (absent.observed, absent.threshold) == ("del(5q): absent", "del(5q)")
+    assert check(DEL5Q, dx(condition="MDS"), UNKNOWN).missing == ("del(5q) (cytogenetics)",)
+
+
+def test_risk_score_evidence_names_the_category_the_threshold_and_a_future_date() -> None:
+    high = check(IPSS_LOW, scores(("high", "2026-10-01")), NOT_MET)
+    assert (high.observed, high.threshold) == ("IPSS-R high", "IPSS-R very low or low")
+    future = check(IPSS_LOW, scores(("low", "2027-01-15")), UNKNOWN)
+    assert future.missing == ("IPSS-R score",)
+    assert "after the screening date" in future.sentence
