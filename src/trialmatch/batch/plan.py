@@ -97,7 +97,7 @@ class Plan(Builder):
         """Verdict codes of every criterion for a typed batch (columns ``row``, ``id`` and
         ``<trial id>/<kind>:<criterion id>``)."""
         attested_here = self._attestation_keys(df)
-        return self.compute_lazy(df).select(
+        return self.compute(df).select(
             pl.col("row"),
             pl.col("id"),
             *(

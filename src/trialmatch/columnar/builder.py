@@ -84,15 +84,11 @@ class Builder:
         """Fix the leaves compiled so far as the columns :meth:`compute` adds."""
         self._leaves = [self._memo[k].alias(n) for k, n in self._names.items()]
 
-    def compute(self, df: pl.DataFrame) -> pl.DataFrame:
+    def compute(self, df: pl.DataFrame) -> pl.LazyFrame:
         """A typed batch with every compiled leaf added (slot flags, mapped vocabulary
-        answers, shared columns and steps first)."""
-        return self.compute_lazy(df).collect()
-
-    def compute_lazy(self, df: pl.DataFrame) -> pl.LazyFrame:
-        """:meth:`compute` as a lazy frame: what follows the vocabulary answers (shared
-        columns, leaves) is one query, so Polars' optimiser drops the columns nothing reads
-        and computes a repeated sub-expression once."""
+        answers, shared columns and steps first), as a lazy frame: what follows the vocabulary
+        answers is one query, so Polars' optimiser drops the columns nothing reads and
+        computes a repeated sub-expression once."""
         df = df.with_columns(self._flags)
         if self._maps:
             df = df.with_columns([expr.alias(name) for name, expr in self._keys.values()])

@@ -85,15 +85,14 @@ def _typed(name: str, col: Col) -> tuple[pl.Expr | None, pl.Expr, pl.Expr]:
     typed = pl.col(name + TYPED)
     if kind == "date":
         value = raw.str.to_date("%Y-%m-%d", strict=False, cache=False)
-        # Outside the patient model's range (its error, by reference); a date of 10 bytes is
-        # never a long cell.
+        # Outside the patient model's range: its error, by reference.
         odd = (
             typed.is_null()
             | (raw.str.len_bytes() != 10)
             | (typed < pl.lit(DATE_MIN, dtype=pl.Date))
             | (typed > pl.lit(DATE_MAX, dtype=pl.Date))
         )
-        return value.alias(name + TYPED), typed, (given & odd)
+        long_cell = pl.lit(False)  # 10 bytes, checked above
     elif kind == "int":
         value = raw.cast(pl.Int64, strict=False)
         odd = typed.is_null() | (raw.str.len_bytes() > 9)
