@@ -439,10 +439,10 @@ def test_a_directory_a_fifo_or_a_missing_file_is_exit_2(cli: Any, tmp_path: Path
     folder = tmp_path / "dir.parquet"
     folder.mkdir()
     pl.DataFrame({"id": ["P1"]}).write_parquet(folder / "part.parquet")  # never read
-    assert f"{folder}: is a directory; give one Parquet file" in fails(cli, folder, tmp_path)
+    assert f"{folder}: is a directory, expected a Parquet file" in fails(cli, folder, tmp_path)
     fifo = tmp_path / "pipe.arrow"
     os.mkfifo(fifo)
-    assert "not a regular file (a FIFO, device or socket)" in fails(cli, fifo, tmp_path)
+    assert "not a regular file (a FIFO); give an Arrow IPC file" in fails(cli, fifo, tmp_path)
     missing = tmp_path / "missing.parquet"
     assert f"{missing}: no such file" in fails(cli, missing, tmp_path)
 

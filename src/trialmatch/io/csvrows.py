@@ -20,13 +20,13 @@ from __future__ import annotations
 import codecs
 import os
 import re
-import stat
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from trialmatch.errors import InputError, file_error
+from trialmatch.errors import InputError
+from trialmatch.io import files
 from trialmatch.io.printable import excerpt
 
 MAX_ROW_BYTES = 1 << 20  # 1 MiB; a cell is at most MAX_CELL_CHARS (checked by the parsers)
@@ -81,21 +81,7 @@ class Block:
 def open_regular(path: Path) -> int:
     """A file descriptor for a regular file, opened without blocking (a FIFO, a device or a
     directory is an :class:`InputError`)."""
-    try:
-        fd = os.open(str(path), os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
-    except OSError as exc:
-        raise file_error(path, exc) from None
-    info = os.fstat(fd)
-    if not stat.S_ISREG(info.st_mode):
-        os.close(fd)
-        what = (
-            "is a directory, expected a file"
-            if stat.S_ISDIR(info.st_mode)
-            else ("not a regular file (a FIFO, device or socket); give a CSV file")
-        )
-        raise InputError.single(str(path), what)
-    os.set_blocking(fd, True)
-    return fd
+    return files.open_regular(path, "a CSV file")
 
 
 _WIDE_BOMS = (

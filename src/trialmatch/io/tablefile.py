@@ -5,10 +5,10 @@ is a clear :class:`InputError` before any reader sees it."""
 from __future__ import annotations
 
 import os
-import stat
 from pathlib import Path
 
 from trialmatch.errors import InputError, file_error
+from trialmatch.io.files import open_regular
 
 PARQUET = "parquet"
 IPC = "ipc"
@@ -36,18 +36,10 @@ def check_table_file(path: Path, fmt: str) -> None:
     """Refuse what cannot be a ``fmt`` file: no such file, a directory, a FIFO or device, an
     empty file, another format, a file cut short (its footer magic missing)."""
     name = NAMES[fmt]
-    try:
-        fd = os.open(str(path), os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
-    except OSError as exc:
-        raise file_error(path, exc) from None
+    a_file = f"{'an' if name[0] in 'AEIOU' else 'a'} {name} file"  # an Arrow IPC file
+    fd = open_regular(path, a_file)
     try:
         info = os.fstat(fd)
-        if stat.S_ISDIR(info.st_mode):
-            raise InputError.single(str(path), f"is a directory; give one {name} file")
-        if not stat.S_ISREG(info.st_mode):
-            raise InputError.single(
-                str(path), f"not a regular file (a FIFO, device or socket); give a {name} file"
-            )
         size = info.st_size
         head = os.pread(fd, 8, 0)
         tail = os.pread(fd, 8, max(0, size - 8)) if size >= 8 else head
@@ -56,7 +48,7 @@ def check_table_file(path: Path, fmt: str) -> None:
     finally:
         os.close(fd)
     if size == 0:
-        raise InputError.single(str(path), f"the file is empty (expected a {name} file)")
+        raise InputError.single(str(path), f"the file is empty (expected {a_file})")
     problem = (_parquet_problem if fmt == PARQUET else _ipc_problem)(head, tail, size)
     if problem:
         raise InputError.single(str(path), problem)

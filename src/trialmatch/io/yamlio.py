@@ -18,7 +18,6 @@ import codecs
 import hashlib
 import os
 import re
-import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +26,7 @@ from typing import Any
 import yaml
 
 from trialmatch.errors import InputError, Problem, file_error
+from trialmatch.io.files import open_regular
 
 _BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -331,18 +331,9 @@ def read_regular_file(path: Path | str, max_bytes: int | None = MAX_FILE_BYTES) 
     Traceback (most recent call last):
     trialmatch.errors.InputError: /dev/null: not a regular file (a character device); give a file
     """
-    try:
-        fd = os.open(str(path), os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
-    except OSError as exc:
-        raise file_error(path, exc) from None
+    fd = open_regular(path)
     try:
         info = os.fstat(fd)
-        if stat.S_ISDIR(info.st_mode):
-            raise InputError.single(str(path), "is a directory, expected a file")
-        if not stat.S_ISREG(info.st_mode):
-            raise InputError.single(
-                str(path), f"not a regular file ({_file_kind(info.st_mode)}); give a file"
-            )
         if max_bytes is not None and info.st_size > max_bytes:
             raise InputError.single(str(path), _too_big(info.st_size, max_bytes))
         with os.fdopen(fd, "rb", closefd=False) as fh:
@@ -361,18 +352,6 @@ def _too_big(size: int, limit: int) -> str:
         f"the file is {size / 1e6:.1f} MB; patient and criteria files are limited to "
         f"{limit / 1e6:.0f} MB"
     )
-
-
-def _file_kind(mode: int) -> str:
-    if stat.S_ISFIFO(mode):
-        return "a FIFO"
-    if stat.S_ISCHR(mode):
-        return "a character device"
-    if stat.S_ISBLK(mode):
-        return "a block device"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "not a file"
 
 
 def decode_text(data: bytes, path: Path | str) -> str:
